@@ -1,0 +1,26 @@
+"""What the first page after login shows, gathered from the domains' services."""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from havens.geo import service as geo_service
+from havens.orgs import service as org_service
+from havens.orgs.permissions import Principal
+
+
+def context(db: Session, *, actor: Principal) -> dict[str, Any]:
+    return {
+        "organisations": org_service.list_organisations(db, actor=actor),
+        "admin_area_count": geo_service.count_areas(db),
+    }
+
+
+def page_modules() -> list[ModuleType]:
+    """Domain page modules, each with a ``router``; added to as the domains land."""
+    from havens.web import admin_pages
+
+    return [admin_pages]
