@@ -10,6 +10,7 @@ import base64
 import os
 import secrets
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -48,26 +49,41 @@ def database_kind() -> str:
         "postgres") else "sqlite"
 
 
-def reset_postgres_schema(url: str) -> None:
-    engine = make_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-
-
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """SQLite in a temporary folder, or a fresh PostgreSQL database made for this run (so that
+    several runs can share one server), dropped at the end."""
     url = os.environ.get("HAVENS_TEST_DATABASE_URL")
-    if url:
-        return normalise_url(url)
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'havens-test.db'}"
+    if not url:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'havens-test.db'}"
+        return
+    with _postgres_database(normalise_url(url), f"run_{os.getpid()}") as run_url:
+        yield run_url
+
+
+@contextmanager
+def _postgres_database(base_url: str, suffix: str) -> Iterator[str]:
+    from sqlalchemy.engine import make_url
+
+    base = make_url(base_url)
+    name = f"{base.database}_{suffix}_{secrets.token_hex(3)}"
+    admin = make_engine(base.set(database="postgres").render_as_string(hide_password=False),
+                        isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        from havens.database import get_engine
+
+        get_engine.cache_clear()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")
 def engine(database_url: str) -> Iterator[Engine]:
-    if database_url.startswith("postgresql"):
-        reset_postgres_schema(database_url)
     engine = make_engine(database_url)
     metadata.create_all(engine)
     yield engine
@@ -178,22 +194,8 @@ def cli_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
     if not database_url.startswith("postgresql"):
         yield f"sqlite:///{tmp_path / 'cli.db'}"
         return
-    from sqlalchemy.engine import make_url
-
-    name = f"havens_cli_{secrets.token_hex(4)}"
-    admin = make_engine(make_url(database_url).set(database="postgres").render_as_string(
-        hide_password=False), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(database_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        from havens.database import get_engine
-
-        get_engine.cache_clear()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with _postgres_database(database_url, "cli") as url:
+        yield url
 
 
 @pytest.fixture

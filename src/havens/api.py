@@ -6,8 +6,12 @@ from fastapi import APIRouter
 
 
 def api_routers() -> list[APIRouter]:
+    from havens.agreements.router import router as agreements_router
     from havens.audit.router import router as audit_router
     from havens.geo.router import router as geo_router
     from havens.orgs.router import router as orgs_router
+    from havens.people.router import router as people_router
+    from havens.zones.router import router as zones_router
 
-    return [orgs_router, audit_router, geo_router]
+    return [orgs_router, audit_router, geo_router, zones_router, agreements_router,
+            people_router]

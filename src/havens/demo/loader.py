@@ -18,9 +18,15 @@ Step = tuple[str, Callable[..., None]]
 
 def steps() -> list[Step]:
     """The demo's steps in order; each domain adds its own."""
-    from havens.demo import geo, orgs
+    from havens.demo import agreements, geo, orgs, people, zones
 
-    return [("reference geography", geo.load), ("organisations and users", orgs.load)]
+    return [
+        ("reference geography", geo.load),
+        ("organisations and users", orgs.load),
+        ("zones and sites", zones.load),
+        ("agreements", agreements.load),
+        ("registered households", people.load),
+    ]
 
 
 def already_loaded(db: Session) -> bool:

@@ -1,0 +1,3 @@
+"""Tables of the agreements domain."""
+
+from __future__ import annotations

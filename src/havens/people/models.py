@@ -1,0 +1,3 @@
+"""Tables of the people domain."""
+
+from __future__ import annotations
