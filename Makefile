@@ -53,7 +53,7 @@ bench: install
 	$(BIN)/python benchmarks/run_all.py
 
 extract-messages: install
-	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 -o src/havens/web/translations/messages.pot src/havens
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k N_ -k ngettext:1,2 -o src/havens/web/translations/messages.pot src/havens
 	$(BIN)/pybabel update -i src/havens/web/translations/messages.pot -d src/havens/web/translations -D messages --no-fuzzy-matching
 
 clean:
