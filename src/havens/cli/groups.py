@@ -7,9 +7,12 @@ import typer
 
 def register(app: typer.Typer) -> None:
     """Add the domains' command groups to the ``havens`` app."""
-    from havens.cli import agreements, people, sites, zones
+    from havens.cli import agreements, assistance, incidents, people, returns, sites, zones
 
     app.add_typer(zones.app, name="zones")
     app.add_typer(sites.app, name="sites")
     app.add_typer(agreements.app, name="agreements")
     app.add_typer(people.app, name="people")
+    app.add_typer(assistance.app, name="assistance")
+    app.add_typer(incidents.app, name="incidents")
+    app.add_typer(returns.app, name="returns")

@@ -1,0 +1,3 @@
+"""Tables of the assistance domain."""
+
+from __future__ import annotations

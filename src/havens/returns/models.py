@@ -1,0 +1,3 @@
+"""Tables of the returns domain."""
+
+from __future__ import annotations
