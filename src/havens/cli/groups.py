@@ -7,7 +7,17 @@ import typer
 
 def register(app: typer.Typer) -> None:
     """Add the domains' command groups to the ``havens`` app."""
-    from havens.cli import agreements, assistance, incidents, people, returns, sites, zones
+    from havens.cli import (
+        agreements,
+        assistance,
+        export,
+        incidents,
+        people,
+        report,
+        returns,
+        sites,
+        zones,
+    )
 
     app.add_typer(zones.app, name="zones")
     app.add_typer(sites.app, name="sites")
@@ -16,3 +26,5 @@ def register(app: typer.Typer) -> None:
     app.add_typer(assistance.app, name="assistance")
     app.add_typer(incidents.app, name="incidents")
     app.add_typer(returns.app, name="returns")
+    app.add_typer(export.app, name="export")
+    app.add_typer(report.app, name="report")
