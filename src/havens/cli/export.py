@@ -2,4 +2,7 @@ from __future__ import annotations
 
 import typer
 
-app = typer.Typer(help="Exports.", no_args_is_help=True)
+
+def run(name: str = typer.Argument(..., help="The export's name")) -> None:
+    """Write an export (filled in by the interop domain)."""
+    raise typer.Exit(2)

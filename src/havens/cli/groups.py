@@ -26,5 +26,5 @@ def register(app: typer.Typer) -> None:
     app.add_typer(assistance.app, name="assistance")
     app.add_typer(incidents.app, name="incidents")
     app.add_typer(returns.app, name="returns")
-    app.add_typer(export.app, name="export")
+    app.command("export")(export.run)
     app.add_typer(report.app, name="report")
