@@ -41,6 +41,7 @@ class Settings(BaseSettings):
         default="Havens", description="Name of the organisation running this instance."
     )
     max_upload_mb: int = 50
+    retention_months: int = Field(default=24, ge=1)  # after leaving: `havens retention apply`
 
     def resolved_secret_key(self) -> str:
         """The configured secret key, or the one generated once and kept in the data folder."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+
 
 class HavensError(Exception):
     """Base of all expected errors: a code, a message for people, and optionally a field."""
@@ -64,3 +66,28 @@ class RateLimited(HavensError):
 class ServiceUnavailable(HavensError):
     status_code = 503
     code = "service_unavailable"
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    field: str | None = None
+    details: Any = None
+
+
+class ErrorBody(BaseModel):
+    """The shape of every error the API returns."""
+
+    error: ErrorDetail
+
+
+#: Documented on every API operation, so clients (and schema fuzzers) know the error shape.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody, "description": text}
+    for code, text in {
+        400: "Bad request", 401: "Not authenticated", 403: "Not allowed for this role",
+        404: "Not found, or not visible to the caller", 409: "Conflicts with existing data",
+        413: "Request too large", 422: "Invalid input (the field is named)",
+        429: "Too many requests", 503: "Database unavailable",
+    }.items()
+}

@@ -52,10 +52,11 @@ def create_app(
 
 def _include_routers(app: FastAPI) -> None:
     from havens.api import api_routers
+    from havens.exceptions import ERROR_RESPONSES
     from havens.web.router import router as web_router
 
     for router in api_routers():
-        app.include_router(router, prefix=API_PREFIX)
+        app.include_router(router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     app.include_router(web_router)
 
     @app.get("/health", tags=["health"])

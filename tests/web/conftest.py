@@ -43,18 +43,25 @@ def live_server(live_database_url: str, settings: Settings) -> Iterator[str]:
     """The app served by uvicorn in a thread, on a database holding the demo."""
     import uvicorn
 
+    from havens.config import get_settings
     from havens.database import make_engine, session_factory
     from havens.demo import loader
     from havens.main import create_app
     from havens.models import metadata
     from havens.orgs.permissions import Principal
 
+    live_settings = settings.model_copy(update={"database_url": live_database_url})
     engine = make_engine(live_database_url)
     metadata.create_all(engine)
-    with session_factory(engine)() as db:
-        loader.load(db, actor=Principal.system())
-        db.commit()
-    live_settings = settings.model_copy(update={"database_url": live_database_url})
+    # The demo encrypts and signs with the process's settings: make them the server's.
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("database_url", "data_dir", "secret_key", "field_keys"):
+            patch.setenv(f"HAVENS_{name.upper()}", str(getattr(live_settings, name)))
+        get_settings.cache_clear()
+        with session_factory(engine)() as db:
+            loader.load(db, actor=Principal.system())
+            db.commit()
+    get_settings.cache_clear()
     app = create_app(live_settings, session_maker=session_factory(engine))
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
@@ -104,5 +111,5 @@ def log_in(page: Any, base_url: str, email: str, password: str) -> None:
     page.goto(f"{base_url}/login")
     page.fill("#email", email)
     page.fill("#password", password)
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
     page.wait_for_url(f"{base_url}/")

@@ -39,6 +39,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "linkage.review": frozenset({Role.admin, Role.coordinator, Role.registrar}),
     "assistance.read": ALL_ROLES,
     "assistance.write": STAFF | {Role.service_provider},
+    "assistance.adapt": STAFF,  # threshold overrides, waivers of commitments
     "incidents.read": ALL_ROLES,
     "incidents.report": ALL_ROLES - {Role.viewer},
     "incidents.sensitive": frozenset({Role.protection_officer}),
@@ -46,6 +47,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "returns.write": STAFF | {Role.registrar, Role.protection_officer},
     "returns.override": STAFF,
     "exports.read": ALL_ROLES,
+    "sharing.read": ALL_ROLES,  # data-sharing agreements of which the org is a party
+    "sharing.propose": STAFF,
+    "sharing.sign": STAFF | {Role.government_liaison},
+    "people.retention": frozenset({Role.admin}),
 }
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
+from havens.api_types import ObjectId
 from havens.orgs import service
 from havens.orgs.dependencies import (
     SESSION_COOKIE,
@@ -74,7 +75,7 @@ def create_organisation(data: OrganisationCreate, principal: CurrentPrincipal,
 
 
 @router.get("/organisations/{organisation_id}", response_model=OrganisationRead)
-def get_organisation(organisation_id: int, principal: CurrentPrincipal,
+def get_organisation(organisation_id: ObjectId, principal: CurrentPrincipal,
                      db: DbSession) -> OrganisationRead:
     return OrganisationRead.model_validate(
         service.get_organisation(db, actor=principal, organisation_id=organisation_id))
@@ -91,12 +92,12 @@ def create_user(data: UserCreate, principal: CurrentPrincipal, db: DbSession) ->
 
 
 @router.get("/users/{user_id}", response_model=UserRead)
-def get_user(user_id: int, principal: CurrentPrincipal, db: DbSession) -> UserRead:
+def get_user(user_id: ObjectId, principal: CurrentPrincipal, db: DbSession) -> UserRead:
     return UserRead.model_validate(service.get_user(db, actor=principal, user_id=user_id))
 
 
 @router.patch("/users/{user_id}", response_model=UserRead)
-def update_user(user_id: int, data: UserUpdate, principal: CurrentPrincipal,
+def update_user(user_id: ObjectId, data: UserUpdate, principal: CurrentPrincipal,
                 db: DbSession) -> UserRead:
     return UserRead.model_validate(
         service.update_user(db, actor=principal, user_id=user_id, data=data))
@@ -117,5 +118,5 @@ def create_token(data: TokenCreate, principal: CurrentPrincipal, db: DbSession) 
 
 
 @router.delete("/tokens/{token_id}", response_model=TokenRead)
-def revoke_token(token_id: int, principal: CurrentPrincipal, db: DbSession) -> TokenRead:
+def revoke_token(token_id: ObjectId, principal: CurrentPrincipal, db: DbSession) -> TokenRead:
     return TokenRead.model_validate(service.revoke_token(db, actor=principal, token_id=token_id))

@@ -91,6 +91,9 @@ class Site(Base):
                                                default=SiteStatus.open)
     lon: Mapped[float] = mapped_column(Float)
     lat: Mapped[float] = mapped_column(Float)
+    #: The file gave no coordinates: the point is the centroid of the site's admin area, so the
+    #: site is shown but never placed in a zone by it.
+    location_estimated: Mapped[bool] = mapped_column(default=False)
     boundary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     admin1_pcode: Mapped[str | None] = mapped_column(ForeignKey("admin_areas.pcode"), index=True)
     admin2_pcode: Mapped[str | None] = mapped_column(ForeignKey("admin_areas.pcode"), index=True)

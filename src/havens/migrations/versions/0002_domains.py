@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-29 00:51:36.713292
+Create Date: 2026-11-29 01:30:56.910291
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from alembic import op
 
 import havens.database
-
 
 revision = '0002'
 down_revision = '0001'
@@ -55,6 +54,7 @@ def upgrade() -> None:
     sa.Column('status', sa.Enum('planned', 'open', 'closed', name='site_status', native_enum=False, length=32), nullable=False),
     sa.Column('lon', sa.Float(), nullable=False),
     sa.Column('lat', sa.Float(), nullable=False),
+    sa.Column('location_estimated', sa.Boolean(), nullable=False),
     sa.Column('boundary', sa.JSON(), nullable=True),
     sa.Column('admin1_pcode', sa.String(length=20), nullable=True),
     sa.Column('admin2_pcode', sa.String(length=20), nullable=True),
@@ -83,6 +83,186 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_sites_admin3_pcode'), ['admin3_pcode'], unique=False)
         batch_op.create_index(batch_op.f('ix_sites_zone_id'), ['zone_id'], unique=False)
 
+    op.create_table('agreements',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('zone_id', sa.Integer(), nullable=False),
+    sa.Column('created_by_user_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', havens.database.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_user_id'], ['users.id'], name=op.f('fk_agreements_created_by_user_id_users')),
+    sa.ForeignKeyConstraint(['zone_id'], ['zones.id'], name=op.f('fk_agreements_zone_id_zones')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_agreements')),
+    sa.UniqueConstraint('zone_id', name=op.f('uq_agreements_zone_id'))
+    )
+    op.create_table('area_assessments',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('pcode', sa.String(length=20), nullable=False),
+    sa.Column('assessed_on', sa.Date(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('assessed_by_user_id', sa.Integer(), nullable=True),
+    sa.Column('criteria', sa.JSON(), nullable=False),
+    sa.Column('status', sa.Enum('not_conducive', 'partly_conducive', 'conducive', name='return_status', native_enum=False, length=32), nullable=False),
+    sa.Column('status_reason', sa.Text(), nullable=False),
+    sa.Column('notes', sa.Text(), nullable=True),
+    sa.Column('created_at', havens.database.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['assessed_by_user_id'], ['users.id'], name=op.f('fk_area_assessments_assessed_by_user_id_users')),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_area_assessments_organisation_id_organisations')),
+    sa.ForeignKeyConstraint(['pcode'], ['admin_areas.pcode'], name=op.f('fk_area_assessments_pcode_admin_areas')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_area_assessments'))
+    )
+    with op.batch_alter_table('area_assessments', schema=None) as batch_op:
+        batch_op.create_index('ix_area_assessments_pcode_date', ['pcode', 'assessed_on'], unique=False)
+
+    op.create_table('assistance_activities',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('implementing_org_id', sa.Integer(), nullable=False),
+    sa.Column('funding_org_id', sa.Integer(), nullable=True),
+    sa.Column('donor', sa.String(length=200), nullable=True),
+    sa.Column('sector', sa.Enum('wash', 'shelter', 'food_security', 'health', 'education', 'protection', 'site_management', name='assistance_sector', native_enum=False, length=32), nullable=False),
+    sa.Column('activity_type', sa.String(length=64), nullable=False),
+    sa.Column('zone_id', sa.Integer(), nullable=False),
+    sa.Column('site_id', sa.Integer(), nullable=True),
+    sa.Column('start_date', sa.Date(), nullable=False),
+    sa.Column('end_date', sa.Date(), nullable=True),
+    sa.Column('quantity', sa.Float(), nullable=True),
+    sa.Column('unit', sa.String(length=32), nullable=True),
+    sa.Column('reached_total', sa.Integer(), nullable=False),
+    sa.Column('reached_girls', sa.Integer(), nullable=True),
+    sa.Column('reached_boys', sa.Integer(), nullable=True),
+    sa.Column('reached_women', sa.Integer(), nullable=True),
+    sa.Column('reached_men', sa.Integer(), nullable=True),
+    sa.Column('reached_older_women', sa.Integer(), nullable=True),
+    sa.Column('reached_older_men', sa.Integer(), nullable=True),
+    sa.Column('status', sa.Enum('planned', 'ongoing', 'completed', 'cancelled', name='activity_status', native_enum=False, length=32), nullable=False),
+    sa.Column('notes', sa.Text(), nullable=True),
+    sa.Column('import_fingerprint', sa.String(length=64), nullable=True),
+    sa.Column('created_by_org_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', havens.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', havens.database.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_org_id'], ['organisations.id'], name=op.f('fk_assistance_activities_created_by_org_id_organisations')),
+    sa.ForeignKeyConstraint(['funding_org_id'], ['organisations.id'], name=op.f('fk_assistance_activities_funding_org_id_organisations')),
+    sa.ForeignKeyConstraint(['implementing_org_id'], ['organisations.id'], name=op.f('fk_assistance_activities_implementing_org_id_organisations')),
+    sa.ForeignKeyConstraint(['site_id'], ['sites.id'], name=op.f('fk_assistance_activities_site_id_sites')),
+    sa.ForeignKeyConstraint(['zone_id'], ['zones.id'], name=op.f('fk_assistance_activities_zone_id_zones')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_assistance_activities'))
+    )
+    with op.batch_alter_table('assistance_activities', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_assistance_activities_implementing_org_id'), ['implementing_org_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_assistance_activities_import_fingerprint'), ['import_fingerprint'], unique=False)
+        batch_op.create_index(batch_op.f('ix_assistance_activities_zone_id'), ['zone_id'], unique=False)
+        batch_op.create_index('ix_assistance_activities_zone_sector', ['zone_id', 'sector'], unique=False)
+
+    op.create_table('assistance_measurements',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('zone_id', sa.Integer(), nullable=False),
+    sa.Column('metric', sa.String(length=48), nullable=False),
+    sa.Column('measured_on', sa.Date(), nullable=False),
+    sa.Column('value', sa.Float(), nullable=False),
+    sa.Column('source', sa.String(length=200), nullable=True),
+    sa.Column('organisation_id', sa.Integer(), nullable=True),
+    sa.Column('recorded_by_user_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', havens.database.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_assistance_measurements_organisation_id_organisations')),
+    sa.ForeignKeyConstraint(['recorded_by_user_id'], ['users.id'], name=op.f('fk_assistance_measurements_recorded_by_user_id_users')),
+    sa.ForeignKeyConstraint(['zone_id'], ['zones.id'], name=op.f('fk_assistance_measurements_zone_id_zones')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_assistance_measurements')),
+    sa.UniqueConstraint('zone_id', 'metric', 'measured_on', name='uq_assistance_measurements_zone_metric_day')
+    )
+    with op.batch_alter_table('assistance_measurements', schema=None) as batch_op:
+        batch_op.create_index('ix_assistance_measurements_lookup', ['zone_id', 'metric', 'measured_on'], unique=False)
+
+    op.create_table('assistance_standard_overrides',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('standard_code', sa.String(length=48), nullable=False),
+    sa.Column('zone_id', sa.Integer(), nullable=True),
+    sa.Column('phase', sa.String(length=16), nullable=True),
+    sa.Column('threshold', sa.Float(), nullable=True),
+    sa.Column('valid_from', sa.Date(), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('set_by_user_id', sa.Integer(), nullable=True),
+    sa.Column('set_by_org_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', havens.database.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['set_by_org_id'], ['organisations.id'], name=op.f('fk_assistance_standard_overrides_set_by_org_id_organisations')),
+    sa.ForeignKeyConstraint(['set_by_user_id'], ['users.id'], name=op.f('fk_assistance_standard_overrides_set_by_user_id_users')),
+    sa.ForeignKeyConstraint(['zone_id'], ['zones.id'], name=op.f('fk_assistance_standard_overrides_zone_id_zones')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_assistance_standard_overrides'))
+    )
+    with op.batch_alter_table('assistance_standard_overrides', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_assistance_standard_overrides_standard_code'), ['standard_code'], unique=False)
+
+    op.create_table('data_sharing_agreements',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('provider_org_id', sa.Integer(), nullable=False),
+    sa.Column('recipient_org_id', sa.Integer(), nullable=False),
+    sa.Column('zone_id', sa.Integer(), nullable=True),
+    sa.Column('purposes', sa.JSON(), nullable=False),
+    sa.Column('fields', sa.JSON(), nullable=False),
+    sa.Column('starts_on', sa.Date(), nullable=False),
+    sa.Column('expires_on', sa.Date(), nullable=False),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('proposed_by_user_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', havens.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('provider_signed_by_user_id', sa.Integer(), nullable=True),
+    sa.Column('provider_signed_at', havens.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('recipient_signed_by_user_id', sa.Integer(), nullable=True),
+    sa.Column('recipient_signed_at', havens.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', havens.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('revoked_by_user_id', sa.Integer(), nullable=True),
+    sa.Column('revocation_reason', sa.String(length=500), nullable=True),
+    sa.ForeignKeyConstraint(['proposed_by_user_id'], ['users.id'], name=op.f('fk_data_sharing_agreements_proposed_by_user_id_users')),
+    sa.ForeignKeyConstraint(['provider_org_id'], ['organisations.id'], name=op.f('fk_data_sharing_agreements_provider_org_id_organisations')),
+    sa.ForeignKeyConstraint(['provider_signed_by_user_id'], ['users.id'], name=op.f('fk_data_sharing_agreements_provider_signed_by_user_id_users')),
+    sa.ForeignKeyConstraint(['recipient_org_id'], ['organisations.id'], name=op.f('fk_data_sharing_agreements_recipient_org_id_organisations')),
+    sa.ForeignKeyConstraint(['recipient_signed_by_user_id'], ['users.id'], name=op.f('fk_data_sharing_agreements_recipient_signed_by_user_id_users')),
+    sa.ForeignKeyConstraint(['revoked_by_user_id'], ['users.id'], name=op.f('fk_data_sharing_agreements_revoked_by_user_id_users')),
+    sa.ForeignKeyConstraint(['zone_id'], ['zones.id'], name=op.f('fk_data_sharing_agreements_zone_id_zones')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_data_sharing_agreements'))
+    )
+    with op.batch_alter_table('data_sharing_agreements', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_data_sharing_agreements_provider_org_id'), ['provider_org_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_data_sharing_agreements_recipient_org_id'), ['recipient_org_id'], unique=False)
+
+    op.create_table('linkage_runs',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('started_by_id', sa.Integer(), nullable=True),
+    sa.Column('model_version', sa.String(length=64), nullable=False),
+    sa.Column('threshold', sa.Float(), nullable=False),
+    sa.Column('since', havens.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('records', sa.Integer(), nullable=False),
+    sa.Column('candidate_pairs', sa.Integer(), nullable=False),
+    sa.Column('proposed', sa.Integer(), nullable=False),
+    sa.Column('started_at', havens.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', havens.database.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_linkage_runs_organisation_id_organisations')),
+    sa.ForeignKeyConstraint(['started_by_id'], ['users.id'], name=op.f('fk_linkage_runs_started_by_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_linkage_runs'))
+    )
+    with op.batch_alter_table('linkage_runs', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_linkage_runs_organisation_id'), ['organisation_id'], unique=False)
+
+    op.create_table('people_imports',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('fingerprint', sa.String(length=64), nullable=False),
+    sa.Column('filename', sa.String(length=300), nullable=False),
+    sa.Column('rows', sa.Integer(), nullable=False),
+    sa.Column('households_created', sa.Integer(), nullable=False),
+    sa.Column('individuals_created', sa.Integer(), nullable=False),
+    sa.Column('skipped_rows', sa.JSON(), nullable=False),
+    sa.Column('report', sa.JSON(), nullable=False),
+    sa.Column('imported_by_user_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', havens.database.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['imported_by_user_id'], ['users.id'], name=op.f('fk_people_imports_imported_by_user_id_users')),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_people_imports_organisation_id_organisations')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_people_imports')),
+    sa.UniqueConstraint('organisation_id', 'fingerprint', name='uq_people_imports_organisation_id_fingerprint')
+    )
+    op.create_table('registration_sequences',
+    sa.Column('site_id', sa.Integer(), nullable=False),
+    sa.Column('last_number', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['site_id'], ['sites.id'], name=op.f('fk_registration_sequences_site_id_sites')),
+    sa.PrimaryKeyConstraint('site_id', name=op.f('pk_registration_sequences'))
+    )
     op.create_table('reported_populations',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('site_id', sa.Integer(), nullable=False),
@@ -101,15 +281,512 @@ def upgrade() -> None:
     with op.batch_alter_table('reported_populations', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_reported_populations_site_id'), ['site_id'], unique=False)
 
+    op.create_table('agreement_versions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('agreement_id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('status', sa.Enum('open', 'signed', 'superseded', name='agreement_version_status', native_enum=False, length=32), nullable=False),
+    sa.Column('terms', sa.JSON(), nullable=False),
+    sa.Column('canonical_terms', sa.Text(), nullable=False),
+    sa.Column('hash', sa.String(length=64), nullable=False),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('start_date', sa.Date(), nullable=False),
+    sa.Column('end_date', sa.Date(), nullable=False),
+    sa.Column('administrator_org_id', sa.Integer(), nullable=False),
+    sa.Column('host_government_org_id', sa.Integer(), nullable=False),
+    sa.Column('created_by_user_id', sa.Integer(), nullable=True),
+    sa.Column('created_by_org_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', havens.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('fully_signed_at', havens.database.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['administrator_org_id'], ['organisations.id'], name=op.f('fk_agreement_versions_administrator_org_id_organisations')),
+    sa.ForeignKeyConstraint(['agreement_id'], ['agreements.id'], name=op.f('fk_agreement_versions_agreement_id_agreements')),
+    sa.ForeignKeyConstraint(['created_by_org_id'], ['organisations.id'], name=op.f('fk_agreement_versions_created_by_org_id_organisations')),
+    sa.ForeignKeyConstraint(['created_by_user_id'], ['users.id'], name=op.f('fk_agreement_versions_created_by_user_id_users')),
+    sa.ForeignKeyConstraint(['host_government_org_id'], ['organisations.id'], name=op.f('fk_agreement_versions_host_government_org_id_organisations')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_agreement_versions')),
+    sa.UniqueConstraint('agreement_id', 'number', name=op.f('uq_agreement_versions_agreement_id'))
+    )
+    with op.batch_alter_table('agreement_versions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_agreement_versions_agreement_id'), ['agreement_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_agreement_versions_hash'), ['hash'], unique=False)
+
+    op.create_table('assistance_commitment_statuses',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('agreement_id', sa.Integer(), nullable=False),
+    sa.Column('commitment_ref', sa.String(length=40), nullable=False),
+    sa.Column('zone_id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.Enum('pending', 'kept', 'partly_kept', 'broken', 'waived', name='commitment_state', native_enum=False, length=32), nullable=False),
+    sa.Column('effective_on', sa.Date(), nullable=False),
+    sa.Column('basis', sa.String(length=16), nullable=False),
+    sa.Column('value', sa.Float(), nullable=True),
+    sa.Column('target', sa.Float(), nullable=True),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('evidence', sa.Text(), nullable=True),
+    sa.Column('evidence_url', sa.String(length=500), nullable=True),
+    sa.Column('recorded_by_user_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', havens.database.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['agreement_id'], ['agreements.id'], name=op.f('fk_assistance_commitment_statuses_agreement_id_agreements')),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_assistance_commitment_statuses_organisation_id_organisations')),
+    sa.ForeignKeyConstraint(['recorded_by_user_id'], ['users.id'], name=op.f('fk_assistance_commitment_statuses_recorded_by_user_id_users')),
+    sa.ForeignKeyConstraint(['zone_id'], ['zones.id'], name=op.f('fk_assistance_commitment_statuses_zone_id_zones')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_assistance_commitment_statuses'))
+    )
+    with op.batch_alter_table('assistance_commitment_statuses', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_assistance_commitment_statuses_organisation_id'), ['organisation_id'], unique=False)
+        batch_op.create_index('ix_assistance_commitment_statuses_ref', ['agreement_id', 'commitment_ref', 'effective_on'], unique=False)
+        batch_op.create_index(batch_op.f('ix_assistance_commitment_statuses_zone_id'), ['zone_id'], unique=False)
+
+    op.create_table('households',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('registration_number', sa.String(length=48), nullable=False),
+    sa.Column('household_ref', sa.String(length=100), nullable=True),
+    sa.Column('site_id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('origin_pcode', sa.String(length=20), nullable=True),
+    sa.Column('origin_locality', sa.String(length=200), nullable=True),
+    sa.Column('displacement_date', sa.Date(), nullable=True),
+    sa.Column('arrival_date', sa.Date(), nullable=False),
+    sa.Column('shelter_lon', sa.Float(), nullable=True),
+    sa.Column('shelter_lat', sa.Float(), nullable=True),
+    sa.Column('status', sa.Enum('present', 'departed', 'returned', 'relocated', name='household_status', native_enum=False, length=32), nullable=False),
+    sa.Column('consent_registration', sa.Boolean(), nullable=False),
+    sa.Column('consent_sharing', sa.Boolean(), nullable=False),
+    sa.Column('consent_purposes', sa.JSON(), nullable=False),
+    sa.Column('consent_given_by', sa.String(length=100), nullable=True),
+    sa.Column('consent_at', havens.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('import_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', havens.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', havens.database.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['import_id'], ['people_imports.id'], name=op.f('fk_households_import_id_people_imports')),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_households_organisation_id_organisations')),
+    sa.ForeignKeyConstraint(['origin_pcode'], ['admin_areas.pcode'], name=op.f('fk_households_origin_pcode_admin_areas')),
+    sa.ForeignKeyConstraint(['site_id'], ['sites.id'], name=op.f('fk_households_site_id_sites')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_households')),
+    sa.UniqueConstraint('organisation_id', 'household_ref', name='uq_households_organisation_id_household_ref'),
+    sa.UniqueConstraint('registration_number', name=op.f('uq_households_registration_number'))
+    )
+    with op.batch_alter_table('households', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_households_import_id'), ['import_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_households_organisation_id'), ['organisation_id'], unique=False)
+        batch_op.create_index('ix_households_site_status', ['site_id', 'status'], unique=False)
+
+    op.create_table('agreement_commitments',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('version_id', sa.Integer(), nullable=False),
+    sa.Column('ref', sa.String(length=40), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('what', sa.Text(), nullable=False),
+    sa.Column('indicator', sa.String(length=64), nullable=True),
+    sa.Column('target', sa.String(length=32), nullable=True),
+    sa.Column('unit', sa.String(length=32), nullable=True),
+    sa.Column('due_date', sa.Date(), nullable=True),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_agreement_commitments_organisation_id_organisations')),
+    sa.ForeignKeyConstraint(['version_id'], ['agreement_versions.id'], name=op.f('fk_agreement_commitments_version_id_agreement_versions')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_agreement_commitments')),
+    sa.UniqueConstraint('version_id', 'ref', name=op.f('uq_agreement_commitments_version_id'))
+    )
+    with op.batch_alter_table('agreement_commitments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_agreement_commitments_organisation_id'), ['organisation_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_agreement_commitments_ref'), ['ref'], unique=False)
+        batch_op.create_index(batch_op.f('ix_agreement_commitments_version_id'), ['version_id'], unique=False)
+
+    op.create_table('agreement_parties',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('version_id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('role', sa.Enum('host_government', 'administrator', 'guarantor', 'supporting_agency', 'observer', name='agreement_party_role', native_enum=False, length=32), nullable=False),
+    sa.Column('required_signer', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_agreement_parties_organisation_id_organisations')),
+    sa.ForeignKeyConstraint(['version_id'], ['agreement_versions.id'], name=op.f('fk_agreement_parties_version_id_agreement_versions')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_agreement_parties')),
+    sa.UniqueConstraint('version_id', 'organisation_id', name=op.f('uq_agreement_parties_version_id'))
+    )
+    with op.batch_alter_table('agreement_parties', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_agreement_parties_organisation_id'), ['organisation_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_agreement_parties_version_id'), ['version_id'], unique=False)
+
+    op.create_table('agreement_signatures',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('version_id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('key_id', sa.String(length=64), nullable=False),
+    sa.Column('signature', sa.String(length=100), nullable=False),
+    sa.Column('signed_hash', sa.String(length=64), nullable=False),
+    sa.Column('signer_user_id', sa.Integer(), nullable=True),
+    sa.Column('server_held', sa.Boolean(), nullable=False),
+    sa.Column('signed_at', havens.database.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['key_id'], ['organisation_keys.key_id'], name=op.f('fk_agreement_signatures_key_id_organisation_keys')),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_agreement_signatures_organisation_id_organisations')),
+    sa.ForeignKeyConstraint(['signer_user_id'], ['users.id'], name=op.f('fk_agreement_signatures_signer_user_id_users')),
+    sa.ForeignKeyConstraint(['version_id'], ['agreement_versions.id'], name=op.f('fk_agreement_signatures_version_id_agreement_versions')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_agreement_signatures')),
+    sa.UniqueConstraint('version_id', 'organisation_id', name=op.f('uq_agreement_signatures_version_id'))
+    )
+    with op.batch_alter_table('agreement_signatures', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_agreement_signatures_version_id'), ['version_id'], unique=False)
+
+    op.create_table('agreement_withdrawals',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('agreement_id', sa.Integer(), nullable=False),
+    sa.Column('version_id', sa.Integer(), nullable=True),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('withdrawn_on', sa.Date(), nullable=False),
+    sa.Column('notice_end', sa.Date(), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('by_user_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', havens.database.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['agreement_id'], ['agreements.id'], name=op.f('fk_agreement_withdrawals_agreement_id_agreements')),
+    sa.ForeignKeyConstraint(['by_user_id'], ['users.id'], name=op.f('fk_agreement_withdrawals_by_user_id_users')),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_agreement_withdrawals_organisation_id_organisations')),
+    sa.ForeignKeyConstraint(['version_id'], ['agreement_versions.id'], name=op.f('fk_agreement_withdrawals_version_id_agreement_versions')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_agreement_withdrawals'))
+    )
+    with op.batch_alter_table('agreement_withdrawals', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_agreement_withdrawals_agreement_id'), ['agreement_id'], unique=False)
+
+    op.create_table('individuals',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('household_id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('site_id', sa.Integer(), nullable=False),
+    sa.Column('present', sa.Boolean(), nullable=False),
+    sa.Column('relationship', sa.Enum('head', 'spouse', 'child', 'parent', 'sibling', 'grandchild', 'grandparent', 'other_relative', 'non_relative', name='relationship', native_enum=False, length=32), nullable=False),
+    sa.Column('given_name_ar', sa.String(length=100), nullable=True),
+    sa.Column('father_name_ar', sa.String(length=100), nullable=True),
+    sa.Column('grandfather_name_ar', sa.String(length=100), nullable=True),
+    sa.Column('family_name_ar', sa.String(length=100), nullable=True),
+    sa.Column('given_name_en', sa.String(length=100), nullable=True),
+    sa.Column('father_name_en', sa.String(length=100), nullable=True),
+    sa.Column('grandfather_name_en', sa.String(length=100), nullable=True),
+    sa.Column('family_name_en', sa.String(length=100), nullable=True),
+    sa.Column('name_key_ar', sa.String(length=400), nullable=False),
+    sa.Column('name_key_en', sa.String(length=400), nullable=False),
+    sa.Column('sex', sa.Enum('M', 'F', name='sex', native_enum=False, length=32), nullable=False),
+    sa.Column('date_of_birth', sa.Date(), nullable=False),
+    sa.Column('dob_estimated', sa.Boolean(), nullable=False),
+    sa.Column('specific_needs', sa.JSON(), nullable=False),
+    sa.Column('phone_enc', sa.String(length=200), nullable=True),
+    sa.Column('phone_hash', sa.String(length=80), nullable=True),
+    sa.Column('document_type', sa.Enum('national_id', 'family_booklet', 'passport', 'birth_certificate', 'other', name='document_type', native_enum=False, length=32), nullable=True),
+    sa.Column('document_number_enc', sa.String(length=200), nullable=True),
+    sa.Column('document_number_hash', sa.String(length=80), nullable=True),
+    sa.Column('row_key', sa.String(length=64), nullable=True),
+    sa.Column('created_at', havens.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', havens.database.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['household_id'], ['households.id'], name=op.f('fk_individuals_household_id_households')),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_individuals_organisation_id_organisations')),
+    sa.ForeignKeyConstraint(['site_id'], ['sites.id'], name=op.f('fk_individuals_site_id_sites')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_individuals')),
+    sa.UniqueConstraint('organisation_id', 'row_key', name='uq_individuals_organisation_id_row_key')
+    )
+    with op.batch_alter_table('individuals', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_individuals_document_number_hash'), ['document_number_hash'], unique=False)
+        batch_op.create_index(batch_op.f('ix_individuals_household_id'), ['household_id'], unique=False)
+        batch_op.create_index('ix_individuals_occupancy', ['site_id', 'present', 'sex', 'date_of_birth'], unique=False)
+        batch_op.create_index(batch_op.f('ix_individuals_phone_hash'), ['phone_hash'], unique=False)
+
+    op.create_table('movements',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('household_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.Enum('arrival', 'departure', 'relocation', name='movement_kind', native_enum=False, length=32), nullable=False),
+    sa.Column('moved_on', sa.Date(), nullable=False),
+    sa.Column('site_id', sa.Integer(), nullable=False),
+    sa.Column('to_site_id', sa.Integer(), nullable=True),
+    sa.Column('destination_type', sa.Enum('other_site', 'other_zone', 'return_to_origin', 'abroad', 'unknown', name='destination_type', native_enum=False, length=32), nullable=True),
+    sa.Column('destination_pcode', sa.String(length=20), nullable=True),
+    sa.Column('destination_country', sa.String(length=3), nullable=True),
+    sa.Column('details', sa.Text(), nullable=True),
+    sa.Column('individuals', sa.Integer(), nullable=False),
+    sa.Column('recorded_by_org_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', havens.database.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['household_id'], ['households.id'], name=op.f('fk_movements_household_id_households')),
+    sa.ForeignKeyConstraint(['recorded_by_org_id'], ['organisations.id'], name=op.f('fk_movements_recorded_by_org_id_organisations')),
+    sa.ForeignKeyConstraint(['site_id'], ['sites.id'], name=op.f('fk_movements_site_id_sites')),
+    sa.ForeignKeyConstraint(['to_site_id'], ['sites.id'], name=op.f('fk_movements_to_site_id_sites')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_movements'))
+    )
+    with op.batch_alter_table('movements', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_movements_household_id'), ['household_id'], unique=False)
+        batch_op.create_index('ix_movements_site_date', ['site_id', 'moved_on'], unique=False)
+
+    op.create_table('return_intentions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('household_id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('surveyed_on', sa.Date(), nullable=False),
+    sa.Column('intention', sa.Enum('within_3_months', 'within_6_months', 'within_12_months', 'not_intending', 'undecided', name='return_intention', native_enum=False, length=32), nullable=False),
+    sa.Column('preconditions', sa.JSON(), nullable=False),
+    sa.Column('destination_pcode', sa.String(length=20), nullable=True),
+    sa.Column('notes', sa.Text(), nullable=True),
+    sa.Column('external_ref', sa.String(length=100), nullable=True),
+    sa.Column('recorded_by_user_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', havens.database.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['destination_pcode'], ['admin_areas.pcode'], name=op.f('fk_return_intentions_destination_pcode_admin_areas')),
+    sa.ForeignKeyConstraint(['household_id'], ['households.id'], name=op.f('fk_return_intentions_household_id_households')),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_return_intentions_organisation_id_organisations')),
+    sa.ForeignKeyConstraint(['recorded_by_user_id'], ['users.id'], name=op.f('fk_return_intentions_recorded_by_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_return_intentions')),
+    sa.UniqueConstraint('organisation_id', 'external_ref', name='uq_return_intentions_organisation_id_external_ref')
+    )
+    with op.batch_alter_table('return_intentions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_return_intentions_household_id'), ['household_id'], unique=False)
+
+    op.create_table('linkage_candidate_pairs',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('run_id', sa.Integer(), nullable=False),
+    sa.Column('individual_l_id', sa.Integer(), nullable=False),
+    sa.Column('individual_r_id', sa.Integer(), nullable=False),
+    sa.Column('match_probability', sa.Float(), nullable=False),
+    sa.Column('levels', sa.JSON(), nullable=False),
+    sa.Column('features', sa.JSON(), nullable=False),
+    sa.Column('model_version', sa.String(length=64), nullable=False),
+    sa.Column('decision', sa.Enum('pending', 'confirmed', 'rejected', 'superseded', name='linkage_decision', native_enum=False, length=32), nullable=False),
+    sa.Column('decided_by_id', sa.Integer(), nullable=True),
+    sa.Column('decided_at', havens.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('note', sa.String(length=500), nullable=True),
+    sa.Column('created_at', havens.database.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['users.id'], name=op.f('fk_linkage_candidate_pairs_decided_by_id_users')),
+    sa.ForeignKeyConstraint(['individual_l_id'], ['individuals.id'], name=op.f('fk_linkage_candidate_pairs_individual_l_id_individuals')),
+    sa.ForeignKeyConstraint(['individual_r_id'], ['individuals.id'], name=op.f('fk_linkage_candidate_pairs_individual_r_id_individuals')),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_linkage_candidate_pairs_organisation_id_organisations')),
+    sa.ForeignKeyConstraint(['run_id'], ['linkage_runs.id'], name=op.f('fk_linkage_candidate_pairs_run_id_linkage_runs')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_linkage_candidate_pairs')),
+    sa.UniqueConstraint('individual_l_id', 'individual_r_id', name='uq_linkage_pair')
+    )
+    with op.batch_alter_table('linkage_candidate_pairs', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_linkage_candidate_pairs_individual_l_id'), ['individual_l_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_linkage_candidate_pairs_individual_r_id'), ['individual_r_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_linkage_candidate_pairs_run_id'), ['run_id'], unique=False)
+        batch_op.create_index('ix_linkage_pairs_queue', ['organisation_id', 'decision', 'match_probability'], unique=False)
+
+    op.create_table('return_movements',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('household_id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.Enum('facilitated', 'spontaneous', name='return_kind', native_enum=False, length=32), nullable=False),
+    sa.Column('facilitating_org_id', sa.Integer(), nullable=True),
+    sa.Column('from_site_id', sa.Integer(), nullable=False),
+    sa.Column('from_zone_id', sa.Integer(), nullable=True),
+    sa.Column('destination_pcode', sa.String(length=20), nullable=False),
+    sa.Column('returned_on', sa.Date(), nullable=False),
+    sa.Column('individuals', sa.Integer(), nullable=False),
+    sa.Column('voluntary', sa.Boolean(), nullable=False),
+    sa.Column('consent_recorded', sa.Boolean(), nullable=False),
+    sa.Column('informed_by', sa.String(length=200), nullable=True),
+    sa.Column('informed_on', sa.Date(), nullable=True),
+    sa.Column('informed_of', sa.JSON(), nullable=False),
+    sa.Column('consent_given_by', sa.String(length=100), nullable=True),
+    sa.Column('consent_notes', sa.Text(), nullable=True),
+    sa.Column('transport_support', sa.Enum('none', 'vehicle', 'cash', 'other', name='transport_support', native_enum=False, length=32), nullable=False),
+    sa.Column('transport_details', sa.Text(), nullable=True),
+    sa.Column('area_status', sa.String(length=32), nullable=False),
+    sa.Column('assessment_id', sa.Integer(), nullable=True),
+    sa.Column('overridden', sa.Boolean(), nullable=False),
+    sa.Column('override_reason', sa.Text(), nullable=True),
+    sa.Column('override_by_user_id', sa.Integer(), nullable=True),
+    sa.Column('movement_id', sa.Integer(), nullable=True),
+    sa.Column('recorded_by_user_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', havens.database.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['assessment_id'], ['area_assessments.id'], name=op.f('fk_return_movements_assessment_id_area_assessments')),
+    sa.ForeignKeyConstraint(['destination_pcode'], ['admin_areas.pcode'], name=op.f('fk_return_movements_destination_pcode_admin_areas')),
+    sa.ForeignKeyConstraint(['facilitating_org_id'], ['organisations.id'], name=op.f('fk_return_movements_facilitating_org_id_organisations')),
+    sa.ForeignKeyConstraint(['from_site_id'], ['sites.id'], name=op.f('fk_return_movements_from_site_id_sites')),
+    sa.ForeignKeyConstraint(['from_zone_id'], ['zones.id'], name=op.f('fk_return_movements_from_zone_id_zones')),
+    sa.ForeignKeyConstraint(['household_id'], ['households.id'], name=op.f('fk_return_movements_household_id_households')),
+    sa.ForeignKeyConstraint(['movement_id'], ['movements.id'], name=op.f('fk_return_movements_movement_id_movements')),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_return_movements_organisation_id_organisations')),
+    sa.ForeignKeyConstraint(['override_by_user_id'], ['users.id'], name=op.f('fk_return_movements_override_by_user_id_users')),
+    sa.ForeignKeyConstraint(['recorded_by_user_id'], ['users.id'], name=op.f('fk_return_movements_recorded_by_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_return_movements'))
+    )
+    with op.batch_alter_table('return_movements', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_return_movements_destination_pcode'), ['destination_pcode'], unique=False)
+        batch_op.create_index(batch_op.f('ix_return_movements_from_zone_id'), ['from_zone_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_return_movements_household_id'), ['household_id'], unique=False)
+
+    op.create_table('security_incidents',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('zone_id', sa.Integer(), nullable=False),
+    sa.Column('site_id', sa.Integer(), nullable=True),
+    sa.Column('lon', sa.Float(), nullable=True),
+    sa.Column('lat', sa.Float(), nullable=True),
+    sa.Column('pcode', sa.String(length=20), nullable=True),
+    sa.Column('inside_zone', sa.Boolean(), nullable=False),
+    sa.Column('occurred_at', havens.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('incident_type', sa.Enum('shelling', 'armed_presence', 'crime', 'eviction_threat', 'fire', 'explosive_remnants', 'gbv', 'child_protection', 'other', name='incident_type', native_enum=False, length=32), nullable=False),
+    sa.Column('severity', sa.Integer(), nullable=False),
+    sa.Column('casualties', sa.JSON(), nullable=False),
+    sa.Column('killed', sa.Integer(), nullable=False),
+    sa.Column('injured', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('reported_by_user_id', sa.Integer(), nullable=True),
+    sa.Column('narrative', sa.Text(), nullable=False),
+    sa.Column('sensitive', sa.Boolean(), nullable=False),
+    sa.Column('external_ref', sa.String(length=100), nullable=True),
+    sa.Column('breach', sa.Boolean(), nullable=False),
+    sa.Column('breach_version_id', sa.Integer(), nullable=True),
+    sa.Column('breach_commitment_id', sa.Integer(), nullable=True),
+    sa.Column('breach_flag', sa.String(length=64), nullable=True),
+    sa.Column('reported_at', havens.database.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('severity BETWEEN 1 AND 4', name=op.f('ck_security_incidents_severity_range')),
+    sa.ForeignKeyConstraint(['breach_commitment_id'], ['agreement_commitments.id'], name=op.f('fk_security_incidents_breach_commitment_id_agreement_commitments')),
+    sa.ForeignKeyConstraint(['breach_version_id'], ['agreement_versions.id'], name=op.f('fk_security_incidents_breach_version_id_agreement_versions')),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_security_incidents_organisation_id_organisations')),
+    sa.ForeignKeyConstraint(['pcode'], ['admin_areas.pcode'], name=op.f('fk_security_incidents_pcode_admin_areas')),
+    sa.ForeignKeyConstraint(['reported_by_user_id'], ['users.id'], name=op.f('fk_security_incidents_reported_by_user_id_users')),
+    sa.ForeignKeyConstraint(['site_id'], ['sites.id'], name=op.f('fk_security_incidents_site_id_sites')),
+    sa.ForeignKeyConstraint(['zone_id'], ['zones.id'], name=op.f('fk_security_incidents_zone_id_zones')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_security_incidents')),
+    sa.UniqueConstraint('organisation_id', 'external_ref', name='uq_security_incidents_organisation_id_external_ref')
+    )
+    with op.batch_alter_table('security_incidents', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_security_incidents_incident_type'), ['incident_type'], unique=False)
+        batch_op.create_index(batch_op.f('ix_security_incidents_organisation_id'), ['organisation_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_security_incidents_sensitive'), ['sensitive'], unique=False)
+        batch_op.create_index('ix_security_incidents_zone_occurred', ['zone_id', 'occurred_at'], unique=False)
+
+    op.create_table('linkage_merges',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('pair_id', sa.Integer(), nullable=False),
+    sa.Column('kept_id', sa.Integer(), nullable=False),
+    sa.Column('merged_id', sa.Integer(), nullable=False),
+    sa.Column('snapshot', sa.JSON(), nullable=False),
+    sa.Column('merged_by_id', sa.Integer(), nullable=True),
+    sa.Column('merged_at', havens.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('unmerged_by_id', sa.Integer(), nullable=True),
+    sa.Column('unmerged_at', havens.database.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['kept_id'], ['individuals.id'], name=op.f('fk_linkage_merges_kept_id_individuals')),
+    sa.ForeignKeyConstraint(['merged_by_id'], ['users.id'], name=op.f('fk_linkage_merges_merged_by_id_users')),
+    sa.ForeignKeyConstraint(['merged_id'], ['individuals.id'], name=op.f('fk_linkage_merges_merged_id_individuals')),
+    sa.ForeignKeyConstraint(['pair_id'], ['linkage_candidate_pairs.id'], name=op.f('fk_linkage_merges_pair_id_linkage_candidate_pairs')),
+    sa.ForeignKeyConstraint(['unmerged_by_id'], ['users.id'], name=op.f('fk_linkage_merges_unmerged_by_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_linkage_merges'))
+    )
+    with op.batch_alter_table('linkage_merges', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_linkage_merges_kept_id'), ['kept_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_linkage_merges_merged_id'), ['merged_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_linkage_merges_pair_id'), ['pair_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('linkage_merges', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_linkage_merges_pair_id'))
+        batch_op.drop_index(batch_op.f('ix_linkage_merges_merged_id'))
+        batch_op.drop_index(batch_op.f('ix_linkage_merges_kept_id'))
+
+    op.drop_table('linkage_merges')
+    with op.batch_alter_table('security_incidents', schema=None) as batch_op:
+        batch_op.drop_index('ix_security_incidents_zone_occurred')
+        batch_op.drop_index(batch_op.f('ix_security_incidents_sensitive'))
+        batch_op.drop_index(batch_op.f('ix_security_incidents_organisation_id'))
+        batch_op.drop_index(batch_op.f('ix_security_incidents_incident_type'))
+
+    op.drop_table('security_incidents')
+    with op.batch_alter_table('return_movements', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_return_movements_household_id'))
+        batch_op.drop_index(batch_op.f('ix_return_movements_from_zone_id'))
+        batch_op.drop_index(batch_op.f('ix_return_movements_destination_pcode'))
+
+    op.drop_table('return_movements')
+    with op.batch_alter_table('linkage_candidate_pairs', schema=None) as batch_op:
+        batch_op.drop_index('ix_linkage_pairs_queue')
+        batch_op.drop_index(batch_op.f('ix_linkage_candidate_pairs_run_id'))
+        batch_op.drop_index(batch_op.f('ix_linkage_candidate_pairs_individual_r_id'))
+        batch_op.drop_index(batch_op.f('ix_linkage_candidate_pairs_individual_l_id'))
+
+    op.drop_table('linkage_candidate_pairs')
+    with op.batch_alter_table('return_intentions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_return_intentions_household_id'))
+
+    op.drop_table('return_intentions')
+    with op.batch_alter_table('movements', schema=None) as batch_op:
+        batch_op.drop_index('ix_movements_site_date')
+        batch_op.drop_index(batch_op.f('ix_movements_household_id'))
+
+    op.drop_table('movements')
+    with op.batch_alter_table('individuals', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_individuals_phone_hash'))
+        batch_op.drop_index('ix_individuals_occupancy')
+        batch_op.drop_index(batch_op.f('ix_individuals_household_id'))
+        batch_op.drop_index(batch_op.f('ix_individuals_document_number_hash'))
+
+    op.drop_table('individuals')
+    with op.batch_alter_table('agreement_withdrawals', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_agreement_withdrawals_agreement_id'))
+
+    op.drop_table('agreement_withdrawals')
+    with op.batch_alter_table('agreement_signatures', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_agreement_signatures_version_id'))
+
+    op.drop_table('agreement_signatures')
+    with op.batch_alter_table('agreement_parties', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_agreement_parties_version_id'))
+        batch_op.drop_index(batch_op.f('ix_agreement_parties_organisation_id'))
+
+    op.drop_table('agreement_parties')
+    with op.batch_alter_table('agreement_commitments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_agreement_commitments_version_id'))
+        batch_op.drop_index(batch_op.f('ix_agreement_commitments_ref'))
+        batch_op.drop_index(batch_op.f('ix_agreement_commitments_organisation_id'))
+
+    op.drop_table('agreement_commitments')
+    with op.batch_alter_table('households', schema=None) as batch_op:
+        batch_op.drop_index('ix_households_site_status')
+        batch_op.drop_index(batch_op.f('ix_households_organisation_id'))
+        batch_op.drop_index(batch_op.f('ix_households_import_id'))
+
+    op.drop_table('households')
+    with op.batch_alter_table('assistance_commitment_statuses', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_assistance_commitment_statuses_zone_id'))
+        batch_op.drop_index('ix_assistance_commitment_statuses_ref')
+        batch_op.drop_index(batch_op.f('ix_assistance_commitment_statuses_organisation_id'))
+
+    op.drop_table('assistance_commitment_statuses')
+    with op.batch_alter_table('agreement_versions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_agreement_versions_hash'))
+        batch_op.drop_index(batch_op.f('ix_agreement_versions_agreement_id'))
+
+    op.drop_table('agreement_versions')
     with op.batch_alter_table('reported_populations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_reported_populations_site_id'))
 
     op.drop_table('reported_populations')
+    op.drop_table('registration_sequences')
+    op.drop_table('people_imports')
+    with op.batch_alter_table('linkage_runs', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_linkage_runs_organisation_id'))
+
+    op.drop_table('linkage_runs')
+    with op.batch_alter_table('data_sharing_agreements', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_data_sharing_agreements_recipient_org_id'))
+        batch_op.drop_index(batch_op.f('ix_data_sharing_agreements_provider_org_id'))
+
+    op.drop_table('data_sharing_agreements')
+    with op.batch_alter_table('assistance_standard_overrides', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_assistance_standard_overrides_standard_code'))
+
+    op.drop_table('assistance_standard_overrides')
+    with op.batch_alter_table('assistance_measurements', schema=None) as batch_op:
+        batch_op.drop_index('ix_assistance_measurements_lookup')
+
+    op.drop_table('assistance_measurements')
+    with op.batch_alter_table('assistance_activities', schema=None) as batch_op:
+        batch_op.drop_index('ix_assistance_activities_zone_sector')
+        batch_op.drop_index(batch_op.f('ix_assistance_activities_zone_id'))
+        batch_op.drop_index(batch_op.f('ix_assistance_activities_import_fingerprint'))
+        batch_op.drop_index(batch_op.f('ix_assistance_activities_implementing_org_id'))
+
+    op.drop_table('assistance_activities')
+    with op.batch_alter_table('area_assessments', schema=None) as batch_op:
+        batch_op.drop_index('ix_area_assessments_pcode_date')
+
+    op.drop_table('area_assessments')
+    op.drop_table('agreements')
     with op.batch_alter_table('sites', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sites_zone_id'))
         batch_op.drop_index(batch_op.f('ix_sites_admin3_pcode'))

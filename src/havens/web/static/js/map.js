@@ -42,8 +42,9 @@
         layer.bringToBack();
       }));
     }
-    if (zonesUrl) {
-      pending.push(getJSON(zonesUrl).then((data) => {
+    const inline = element.dataset.zones ? Promise.resolve(JSON.parse(element.dataset.zones)) : null;
+    if (zonesUrl || inline) {
+      pending.push((inline || getJSON(zonesUrl)).then((data) => {
         const layer = L.geoJSON(data, {
           style: (feature) => {
             const colour = STATUS_COLOURS[feature.properties.status] || "#333";
@@ -62,8 +63,9 @@
         if (layer.getLayers().length) layers.push(layer);
       }));
     }
-    if (sitesUrl) {
-      pending.push(getJSON(sitesUrl).then((data) => {
+    const inlineSites = element.dataset.sites ? Promise.resolve(JSON.parse(element.dataset.sites)) : null;
+    if (sitesUrl || inlineSites) {
+      pending.push((inlineSites || getJSON(sitesUrl)).then((data) => {
         const layer = L.geoJSON(data, {
           pointToLayer: (feature, latlng) => L.circleMarker(latlng, {
             radius: 4, color: "#0b5394", weight: 1, fillOpacity: 0.8 }),

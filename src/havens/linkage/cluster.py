@@ -1,0 +1,103 @@
+"""Clusters of records that are the same person, without chaining relatives together.
+
+Connected components over the pairs above the threshold would merge a whole family as soon as
+one link is wrong (A–B a true duplicate, B–C a brother wrongly linked, so A–C "match" too). So
+components are only the first cut: every component of three or more records is re-clustered by
+**average linkage** — two clusters merge only if the *mean* match probability over all their
+cross pairs clears the threshold, where every pair inside the component is scored (not only the
+candidate pairs), and a pair scored below ``veto`` (default 0.05: the model is confident they
+differ) forbids the merge outright. A chain A–B–C with a low A–C probability therefore stays split.
+Issue 11 adds cannot-link constraints from reviewers' rejections through ``cannot_link``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+PairScorer = Callable[[list[tuple[int, int]]], dict[tuple[int, int], float]]
+
+
+def components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Component label of each of ``n`` nodes given undirected edges."""
+    graph = coo_matrix((np.ones(len(left), dtype=np.int8), (left, right)), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    return labels
+
+
+def average_linkage(nodes: list[int], prob: dict[tuple[int, int], float], threshold: float, *,
+                    veto: float = 0.05,
+                    cannot_link: Iterable[tuple[int, int]] = ()) -> list[list[int]]:
+    """Agglomerate ``nodes`` while the best mean cross-pair probability is >= ``threshold``.
+
+    ``prob`` holds the probability of pairs keyed (min, max); absent pairs count as 0.
+    """
+    forbidden = {(min(a, b), max(a, b)) for a, b in cannot_link}
+    clusters: list[list[int]] = [[x] for x in sorted(nodes)]
+
+    def p(a: int, b: int) -> float:
+        return prob.get((a, b) if a < b else (b, a), 0.0)
+
+    def link(c1: list[int], c2: list[int]) -> float:
+        total = 0.0
+        for a in c1:
+            for b in c2:
+                q = p(a, b)
+                if q < veto or (min(a, b), max(a, b)) in forbidden:
+                    return -1.0
+                total += q
+        return total / (len(c1) * len(c2))
+
+    while len(clusters) > 1:
+        best, bi, bj = -1.0, -1, -1
+        for i in range(len(clusters)):
+            for j in range(i + 1, len(clusters)):
+                s = link(clusters[i], clusters[j])
+                if s > best:
+                    best, bi, bj = s, i, j
+        if best < threshold:
+            break
+        clusters[bi] = sorted(clusters[bi] + clusters[bj])
+        del clusters[bj]
+    return clusters
+
+
+def cluster(n: int, left: np.ndarray, right: np.ndarray, edge_prob: np.ndarray, threshold: float,
+            score: PairScorer, *, max_component: int = 80) -> np.ndarray:
+    """Cluster label (the smallest member's index) for each of ``n`` records.
+
+    ``left/right`` are the pairs at or above ``threshold``; ``score`` gives the probability of
+    any list of pairs (used for all pairs inside components of three or more records). Components
+    larger than ``max_component`` are split on their edges only (absent pairs count 0, no veto).
+    """
+    labels = components(n, left, right)
+    # Every component first takes its smallest member as label (pairs and singletons stay so).
+    roots = np.full(int(labels.max()) + 1 if n else 0, n, dtype=np.int64)
+    np.minimum.at(roots, labels, np.arange(n))
+    out = roots[labels]
+    sizes = np.bincount(labels)
+    in_big = np.flatnonzero(sizes[labels] > 2)
+    order = in_big[np.argsort(labels[in_big], kind="stable")]
+    bounds = np.flatnonzero(np.diff(labels[order])) + 1
+    big: list[list[int]] = [sorted(int(x) for x in g) for g in np.split(order, bounds) if len(g)]
+    wanted: list[tuple[int, int]] = []
+    for members_list in big:
+        if len(members_list) <= max_component:
+            wanted.extend((a, b) for i, a in enumerate(members_list)
+                          for b in members_list[i + 1 :])
+    probs = score(wanted) if wanted else {}
+    for members_list in big:
+        g = members_list
+        if len(g) > max_component:
+            members = np.isin(left, g)
+            local = {(int(a), int(b)): float(q) for a, b, q in
+                     zip(left[members], right[members], edge_prob[members], strict=True)}
+            clusters = average_linkage(g, local, threshold, veto=0.0)
+        else:
+            clusters = average_linkage(g, probs, threshold)
+        for c in clusters:
+            out[c] = min(c)
+    return out

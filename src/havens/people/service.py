@@ -1,0 +1,434 @@
+"""Registering, reading, searching, updating and moving households.
+
+Access (the rules are in ``havens.orgs.policy``): personal data (names, dates of birth, phone,
+documents) is for users of the registering organisation whose role has ``people.personal``; a
+household of another organisation answers ``NotFound``. Other organisations read households
+only through a data-sharing agreement (``havens.sharing``). Everyone else sees aggregates only
+(``havens.people.occupancy``). Every read of
+personal data and every change writes an audit record listing household and individual ids —
+never names.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from havens.audit import service as audit
+from havens.database import utcnow
+from havens.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
+from havens.geo import service as geo_service
+from havens.orgs.models import Organisation
+from havens.orgs.permissions import Principal, require
+from havens.orgs.policy import personal_data_organisation, require_may
+from havens.people import names
+from havens.people.crypto import FieldCipher, cipher_for, normalise_document, normalise_phone
+from havens.people.models import (
+    DestinationType,
+    Household,
+    HouseholdStatus,
+    Individual,
+    Movement,
+    MovementKind,
+)
+from havens.people.records import NAME_PARTS, check_row
+from havens.people.schemas import (
+    DepartRequest,
+    HouseholdCreate,
+    HouseholdRead,
+    HouseholdUpdate,
+    IndividualRead,
+    IndividualUpdate,
+    MoveRequest,
+    SearchPage,
+)
+from havens.people.specific_needs import check_codes
+from havens.people.views import household_read, individual_read
+from havens.people.writer import write_rows
+from havens.zones.models import Site
+
+_STATUS_AFTER_DEPARTURE = {
+    DestinationType.other_site: HouseholdStatus.relocated,
+    DestinationType.other_zone: HouseholdStatus.relocated,
+    DestinationType.return_to_origin: HouseholdStatus.returned,
+    DestinationType.abroad: HouseholdStatus.departed,
+    DestinationType.unknown: HouseholdStatus.departed,
+}
+
+
+# --- access ----------------------------------------------------------------------------------
+
+def personal_organisation(actor: Principal) -> int:
+    """The organisation whose personal data the caller may see; refuses everyone else."""
+    require(actor, "people.personal")
+    organisation_id = personal_data_organisation(actor)
+    if organisation_id is None:
+        raise PermissionDenied("Personal data is shown only to users of the registering "
+                               "organisation: act as one (havens people ... --as EMAIL).")
+    return organisation_id
+
+
+def acting_organisation(db: Session, *, actor: Principal, action: str,
+                        organisation: str | None = None) -> Organisation:
+    """The organisation registering: the caller's own, or for the operator the one named."""
+    require(actor, action)
+    from havens.orgs import service as org_service
+
+    if actor.organisation_id is not None:
+        if organisation and organisation.lower() != _acronym(db, actor.organisation_id).lower():
+            raise PermissionDenied("You register for your own organisation only.")
+        org = db.get(Organisation, actor.organisation_id)
+        assert org is not None
+        return org
+    if not organisation:
+        raise ValidationFailed("Name the registering organisation (--org ACRONYM).",
+                               field="organisation")
+    found = org_service.get_organisation_by_acronym(db, acronym=organisation)
+    assert found is not None
+    return found
+
+
+def _acronym(db: Session, organisation_id: int) -> str:
+    return db.scalar(select(Organisation.acronym).where(Organisation.id == organisation_id)) or ""
+
+
+def site_by_code(db: Session, *, code: str, field: str = "site_code") -> Site:
+    site = db.scalar(select(Site).where(Site.code == code.strip().upper()))
+    if site is None:
+        raise NotFound(f"No site with code {code}.", field=field)
+    return site
+
+
+def entitled_household(db: Session, *, actor: Principal, household_id: int,
+                   action: str = "people.personal") -> Household:
+    """A household the caller may ``action`` (see ``havens.orgs.policy``), else ``NotFound``."""
+    personal_organisation(actor)
+    household = db.scalar(select(Household).where(Household.id == household_id)
+                          .options(selectinload(Household.members)))
+    if household is None:
+        raise NotFound("No such household.", field="household_id")
+    require_may(actor, action, household, what="household", field="household_id")
+    return household
+
+
+_own_household = entitled_household  # the name other modules of the domain used
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+def audit_read(db: Session, *, actor: Principal, households: Sequence[Household],
+                purpose: str) -> None:
+    if not households:
+        return
+    audit.record(db, actor=actor, action="people.read", object_type="household",
+                 object_id=households[0].id if len(households) == 1 else None,
+                 detail={"purpose": purpose,
+                         "households": [h.id for h in households],
+                         "individuals": [m.id for h in households for m in h.members]})
+
+
+def get_household(db: Session, *, actor: Principal, household_id: int,
+                  cipher: FieldCipher | None = None) -> HouseholdRead:
+    household = entitled_household(db, actor=actor, household_id=household_id)
+    audit_read(db, actor=actor, households=[household], purpose="view")
+    return household_read(db, household, cipher or cipher_for())
+
+
+def household_id_for(db: Session, *, actor: Principal, registration_number: str) -> int:
+    """The id of one of the caller's organisation's households, by registration number."""
+    org_id = personal_organisation(actor)
+    household_id = db.scalar(select(Household.id).where(
+        Household.registration_number == registration_number.strip().upper(),
+        Household.organisation_id == org_id))
+    if household_id is None:
+        raise NotFound(f"No household {registration_number}.", field="registration_number")
+    return household_id
+
+
+def get_by_registration_number(db: Session, *, actor: Principal, registration_number: str,
+                               cipher: FieldCipher | None = None) -> HouseholdRead:
+    household_id = household_id_for(db, actor=actor, registration_number=registration_number)
+    return get_household(db, actor=actor, household_id=household_id, cipher=cipher)
+
+
+def search(
+    db: Session, *, actor: Principal, query: str | None = None, phone: str | None = None,
+    document_number: str | None = None, site_code: str | None = None, page: int = 1,
+    page_size: int = 20, cipher: FieldCipher | None = None,
+) -> SearchPage:
+    """Households of the caller's organisation matching a registration number or a name
+    (Arabic or Latin, any spacing or diacritics), or exactly a phone or document number."""
+    org_id = personal_organisation(actor)
+    cipher = cipher or cipher_for()
+    page, page_size = max(page, 1), min(max(page_size, 1), 100)
+    wanted = select(Individual.household_id).where(Individual.organisation_id == org_id)
+    conditions: list[Any] = []
+    if query and query.strip():
+        text = query.strip()
+        by_number = select(Household.id).where(
+            Household.organisation_id == org_id,
+            Household.registration_number.ilike(f"%{_like(text.upper())}%", escape="\\"))
+        tokens = names.query_tokens(text)
+        if tokens:
+            column = Individual.name_key_ar if names.is_arabic(text) else Individual.name_key_en
+            by_name = wanted.where(*[column.like(f"%{_like(t)}%", escape="\\") for t in tokens])
+            conditions.append(or_(Household.id.in_(by_number), Household.id.in_(by_name)))
+        else:
+            conditions.append(Household.id.in_(by_number))
+    if phone:
+        hashes = cipher.blind_indexes(normalise_phone(phone), field_name="phone")
+        conditions.append(Household.id.in_(wanted.where(Individual.phone_hash.in_(hashes))))
+    if document_number:
+        hashes = cipher.blind_indexes(normalise_document(document_number),
+                                      field_name="document_number")
+        conditions.append(Household.id.in_(
+            wanted.where(Individual.document_number_hash.in_(hashes))))
+    if not conditions:
+        raise ValidationFailed("Search by a name, a registration number, a phone or a document "
+                               "number.", field="q")
+    base: Select[Any] = select(Household).where(Household.organisation_id == org_id, *conditions)
+    if site_code:
+        base = base.where(Household.site_id == site_by_code(db, code=site_code).id)
+    total = int(db.scalar(select(func.count()).select_from(base.subquery())) or 0)
+    households = list(db.scalars(base.order_by(Household.registration_number).offset(
+        (page - 1) * page_size).limit(page_size).options(selectinload(Household.members))))
+    audit_read(db, actor=actor, households=households, purpose="search")
+    return SearchPage(total=total, page=page, page_size=page_size,
+                      items=[household_read(db, h, cipher) for h in households])
+
+
+def _like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+# --- registering and changing ----------------------------------------------------------------
+
+def _member_row(data: HouseholdCreate, index: int) -> dict[str, Any]:
+    member = data.members[index]
+    raw: dict[str, Any] = {
+        "household_ref": data.household_ref, "site_code": data.site_code,
+        "origin_pcode": data.origin_pcode, "origin_locality": data.origin_locality,
+        "displacement_date": data.displacement_date, "arrival_date": data.arrival_date,
+        "relationship": member.relationship.value, "sex": member.sex.value,
+        "date_of_birth": member.date_of_birth or member.birth_year,
+        "dob_estimated": "yes" if member.dob_estimated else "",
+        "specific_needs": ";".join(member.specific_needs), "phone": member.phone,
+        "document_type": member.document_type.value if member.document_type else None,
+        "document_number": member.document_number,
+        "consent_sharing": "yes" if data.consent.sharing else "no",
+        "consent_purposes": ";".join(p.value for p in data.consent.purposes),
+        "consent_given_by": data.consent.given_by,
+    }
+    for part in NAME_PARTS:
+        for lang in ("ar", "en"):
+            raw[f"{part}_{lang}"] = getattr(member, f"{part}_{lang}")
+    return raw
+
+
+def register_household(
+    db: Session, *, actor: Principal, data: HouseholdCreate, organisation: str | None = None,
+    cipher: FieldCipher | None = None, today: dt.date | None = None,
+) -> HouseholdRead:
+    """Register a household with its members in one step."""
+    org = acting_organisation(db, actor=actor, action="people.register",
+                              organisation=organisation)
+    if not data.consent.registration:
+        raise ValidationFailed("Registration needs the household's consent.",
+                               field="consent.registration")
+    cipher = cipher or cipher_for()
+    site = site_by_code(db, code=data.site_code)
+    if data.origin_pcode:
+        geo_service.check_pcodes(db, pcodes=[data.origin_pcode], level=3, field="origin_pcode")
+    if data.household_ref is None:
+        data = data.model_copy(update={"household_ref": uuid.uuid4().hex})
+    assert data.household_ref is not None
+    today = today or dt.date.today()
+    rows = []
+    for index in range(len(data.members)):
+        row = check_row(_member_row(data, index), today=today)
+        if row.problems:
+            column, reason = row.problems[0]
+            raise ValidationFailed(f"Member {index + 1}: {column} {reason}.",
+                                   field=f"members[{index}].{column}", details=[
+                                       {"column": c, "reason": r} for c, r in row.problems])
+        row.row_key = ""  # registered by hand: no file row to recognise
+        rows.append(row)
+    if sum(1 for r in rows if r.member["relationship"].value == "head") > 1:
+        raise ValidationFailed("A household has one head.", field="members")
+    if db.scalar(select(Household.id).where(Household.organisation_id == org.id,
+                                            Household.household_ref == data.household_ref)):
+        raise Conflict(f"Household {data.household_ref} is already registered.",
+                       field="household_ref")
+    try:
+        with db.begin_nested():
+            result = write_rows(db, rows=rows, organisation_id=org.id,
+                                sites={site.code: site}, cipher=cipher)
+    except IntegrityError as exc:  # registered at the same moment by another session
+        raise Conflict(f"Household {data.household_ref} is already registered.",
+                       field="household_ref") from exc
+    household = db.scalar(select(Household).where(Household.id == result.household_ids[0])
+                          .options(selectinload(Household.members)))
+    assert household is not None
+    household.shelter_lon, household.shelter_lat = data.shelter_lon, data.shelter_lat
+    household.consent_given_by = data.consent.given_by
+    db.flush()
+    audit.record(db, actor=actor, action="people.register", object_type="household",
+                 object_id=household.id, detail={
+                     "registration_number": household.registration_number,
+                     "organisation": org.acronym, "site": site.code,
+                     "individuals": [m.id for m in household.members]})
+    return household_read(db, household, cipher)
+
+
+def update_household(db: Session, *, actor: Principal, household_id: int, data: HouseholdUpdate,
+                     cipher: FieldCipher | None = None) -> HouseholdRead:
+    require(actor, "people.register")
+    household = entitled_household(db, actor=actor, household_id=household_id,
+                               action="people.register")
+    changes = data.model_dump(exclude_unset=True)
+    if changes.get("origin_pcode"):
+        changes["origin_pcode"] = geo_service.check_pcodes(
+            db, pcodes=[changes["origin_pcode"]], level=3, field="origin_pcode")[0]
+    consent = changes.pop("consent", None)
+    if consent is not None:
+        household.consent_registration = consent["registration"]
+        household.consent_sharing = consent["sharing"]
+        household.consent_purposes = [str(getattr(p, "value", p)) for p in consent["purposes"]]
+        household.consent_given_by = consent["given_by"]
+        household.consent_at = utcnow()
+    for key, value in changes.items():
+        setattr(household, key, value)
+    if household.displacement_date and household.displacement_date > household.arrival_date:
+        raise ValidationFailed("The displacement date is after the arrival date.",
+                               field="displacement_date")
+    db.flush()
+    audit.record(db, actor=actor, action="people.update", object_type="household",
+                 object_id=household.id,
+                 detail={"fields": sorted(data.model_dump(exclude_unset=True))})
+    return household_read(db, household, cipher or cipher_for())
+
+
+def update_individual(db: Session, *, actor: Principal, individual_id: int,
+                      data: IndividualUpdate, cipher: FieldCipher | None = None
+                      ) -> IndividualRead:
+    require(actor, "people.register")
+    org_id = personal_organisation(actor)
+    cipher = cipher or cipher_for()
+    person = db.scalar(select(Individual).where(Individual.id == individual_id,
+                                                Individual.organisation_id == org_id))
+    if person is None:
+        raise NotFound("No such individual.", field="individual_id")
+    changes = data.model_dump(exclude_unset=True)
+    if "specific_needs" in changes:
+        changes["specific_needs"] = check_codes(changes["specific_needs"] or [])
+    phone = changes.pop("phone", ...)
+    document = changes.pop("document_number", ...)
+    for key, value in changes.items():
+        setattr(person, key, value)
+    if phone is not ...:
+        _set_secret(person, "phone", normalise_phone(phone) if phone else None, cipher)
+    if document is not ...:
+        _set_secret(person, "document_number",
+                    normalise_document(document) if document else None, cipher)
+    if person.date_of_birth > dt.date.today():
+        raise ValidationFailed("The date of birth is in the future.", field="date_of_birth")
+    if not (person.given_name_ar or person.given_name_en):
+        raise ValidationFailed("A given name is required.", field="given_name_en")
+    person.name_key_ar = names.compact_key(
+        [getattr(person, f"{p}_ar") for p in NAME_PARTS], arabic=True)
+    person.name_key_en = names.compact_key(
+        [getattr(person, f"{p}_en") for p in NAME_PARTS], arabic=False)
+    db.flush()
+    audit.record(db, actor=actor, action="people.update", object_type="individual",
+                 object_id=person.id, detail={"household": person.household_id,
+                                              "fields": sorted(data.model_dump(
+                                                  exclude_unset=True))})
+    return individual_read(person, cipher)
+
+
+def _set_secret(person: Individual, name: str, value: str | None, cipher: FieldCipher) -> None:
+    setattr(person, f"{name}_enc", cipher.encrypt(value, field_name=name) if value else None)
+    setattr(person, f"{name}_hash",
+            cipher.blind_index(value, field_name=name) if value else None)
+
+
+def _members_present(db: Session, household: Household, *, site_id: int, present: bool) -> None:
+    db.execute(update(Individual).where(Individual.household_id == household.id).values(
+        site_id=site_id, present=present, updated_at=utcnow()))
+
+
+def move_household(db: Session, *, actor: Principal, household_id: int, data: MoveRequest,
+                   cipher: FieldCipher | None = None) -> HouseholdRead:
+    """Relocate a present household to another site (within Havens)."""
+    require(actor, "people.register")
+    household = entitled_household(db, actor=actor, household_id=household_id,
+                               action="people.register")
+    if household.status != HouseholdStatus.present:
+        raise Conflict(f"The household is {household.status.value}, not present.",
+                       field="status")
+    target = site_by_code(db, code=data.to_site_code, field="to_site_code")
+    if target.id == household.site_id:
+        raise ValidationFailed("The household is already at that site.", field="to_site_code")
+    _check_move_date(household, data.moved_on)
+    db.add(Movement(household_id=household.id, kind=MovementKind.relocation,
+                    moved_on=data.moved_on, site_id=household.site_id, to_site_id=target.id,
+                    details=data.details, individuals=len(household.members),
+                    recorded_by_org_id=household.organisation_id))
+    from_site = household.site_id
+    household.site_id = target.id
+    _members_present(db, household, site_id=target.id, present=True)
+    db.flush()
+    db.refresh(household, ["members"])
+    audit.record(db, actor=actor, action="people.move", object_type="household",
+                 object_id=household.id, detail={"from_site": from_site, "to_site": target.id,
+                                                 "moved_on": data.moved_on.isoformat()})
+    return household_read(db, household, cipher or cipher_for())
+
+
+def depart_household(db: Session, *, actor: Principal, household_id: int, data: DepartRequest,
+                     cipher: FieldCipher | None = None) -> HouseholdRead:
+    """Record that a household left its site, and where it went."""
+    require(actor, "people.register")
+    household = entitled_household(db, actor=actor, household_id=household_id,
+                               action="people.register")
+    if household.status != HouseholdStatus.present:
+        raise Conflict(f"The household is {household.status.value}, not present.",
+                       field="status")
+    _check_move_date(household, data.moved_on)
+    to_site = site_by_code(db, code=data.to_site_code, field="to_site_code").id \
+        if data.to_site_code else None
+    pcode = None
+    if data.destination_pcode:
+        pcode = geo_service.check_pcodes(db, pcodes=[data.destination_pcode],
+                                         field="destination_pcode")[0]
+    if data.destination_country and data.destination_type != DestinationType.abroad:
+        raise ValidationFailed("A destination country is for departures abroad.",
+                               field="destination_country")
+    db.add(Movement(household_id=household.id, kind=MovementKind.departure,
+                    moved_on=data.moved_on, site_id=household.site_id, to_site_id=to_site,
+                    destination_type=data.destination_type, destination_pcode=pcode,
+                    destination_country=(data.destination_country or "").upper() or None,
+                    details=data.details, individuals=len(household.members),
+                    recorded_by_org_id=household.organisation_id))
+    household.status = _STATUS_AFTER_DEPARTURE[data.destination_type]
+    _members_present(db, household, site_id=household.site_id, present=False)
+    db.flush()
+    db.refresh(household, ["members"])
+    audit.record(db, actor=actor, action="people.depart", object_type="household",
+                 object_id=household.id, detail={
+                     "destination_type": data.destination_type.value,
+                     "moved_on": data.moved_on.isoformat()})
+    return household_read(db, household, cipher or cipher_for())
+
+
+def _check_move_date(household: Household, moved_on: dt.date) -> None:
+    if moved_on < household.arrival_date:
+        raise ValidationFailed("The date is before the household's arrival.", field="moved_on")
+    if moved_on > dt.date.today():
+        raise ValidationFailed("The date is in the future.", field="moved_on")

@@ -1,0 +1,268 @@
+"""Reading registration files: CSV and XLSX, Kobo/ODK exports, HXL hashtags, mapping files.
+
+The result is a list of rows keyed by canonical column names (``havens.people.records``) with
+the row number a spreadsheet would show (the header is row 1). Columns are recognised by:
+
+1. an explicit mapping (file header -> canonical name), when given;
+2. HXL hashtags in the header row or in the row under it (``HXL_TAGS``);
+3. the header itself, without Kobo/ODK group prefixes (``household/member/given_name``,
+   ODK Central's ``household-member-given_name``), case and spacing, or a known alias.
+
+A KoboToolbox XLSX export keeps each repeat group on its own sheet, linked to the submission by
+``_parent_index``; the member rows are joined with their household's fields here.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from operator import itemgetter
+from typing import Any
+
+from havens.exceptions import ValidationFailed
+from havens.people.records import COLUMNS, EXTRA_COLUMNS, text_of
+
+KNOWN_COLUMNS: frozenset[str] = frozenset(COLUMNS) | frozenset(EXTRA_COLUMNS)
+
+#: Other headers field teams use for the same thing.
+ALIASES: dict[str, str] = {
+    "household_id": "household_ref", "hh_ref": "household_ref", "hh_id": "household_ref",
+    "site": "site_code", "gender": "sex", "dob": "date_of_birth", "birth_date": "date_of_birth",
+    "year_of_birth": "birth_year", "mobile": "phone", "phone_number": "phone",
+    "id_type": "document_type", "id_number": "document_number", "needs": "specific_needs",
+    "first_name": "given_name", "surname": "family_name", "last_name": "family_name",
+}
+
+#: HXL hashtag and attributes -> canonical column. A column matches when it has the tag and at
+#: least these attributes; the most specific match wins. Languages use HXL's +i_ar / +i_en.
+HXL_TAGS: tuple[tuple[str, frozenset[str], str], ...] = (
+    ("#beneficiary", frozenset({"household", "code"}), "household_ref"),
+    ("#loc", frozenset({"code"}), "site_code"),
+    ("#beneficiary", frozenset({"relationship"}), "relationship"),
+    *(("#beneficiary", frozenset({"name", part}), f"{part}_name")
+       for part in ("given", "father", "grandfather", "family")),
+    *(("#beneficiary", frozenset({"name", part, f"i_{lang}"}), f"{part}_name_{lang}")
+       for part in ("given", "father", "grandfather", "family") for lang in ("ar", "en")),
+    ("#beneficiary", frozenset({"sex"}), "sex"),
+    ("#date", frozenset({"birth"}), "date_of_birth"),
+    ("#beneficiary", frozenset({"needs"}), "specific_needs"),
+    ("#adm3", frozenset({"code", "origin"}), "origin_pcode"),
+    ("#loc", frozenset({"name", "origin"}), "origin_locality"),
+    ("#date", frozenset({"displaced"}), "displacement_date"),
+    ("#date", frozenset({"arrival"}), "arrival_date"),
+    ("#contact", frozenset({"phone"}), "phone"),
+    ("#beneficiary", frozenset({"document", "type"}), "document_type"),
+    ("#beneficiary", frozenset({"document", "code"}), "document_number"),
+)
+#: Columns of a Kobo/ODK submission that identify it (used when there is no household_ref).
+SUBMISSION_KEYS = ("_uuid", "_submission__uuid", "meta/instanceid", "key", "parent_key")
+
+_HXL_TAG = re.compile(r"^\s*#[a-z][a-z0-9_]*(\s*\+\s*[a-z][a-z0-9_]*)*\s*$", re.IGNORECASE)
+
+
+@dataclass
+class Table:
+    """One sheet: headers, the rows under them, and the spreadsheet number of the first."""
+
+    name: str
+    headers: list[str]
+    rows: list[Sequence[Any]]
+    first_row_number: int
+    hxl: list[str] | None = None
+
+
+@dataclass
+class ReadResult:
+    rows: list[tuple[int, dict[str, Any]]]
+    mapping: dict[str, str]
+    ignored: list[str] = field(default_factory=list)
+
+
+def read_tables(data: bytes, filename: str) -> list[Table]:
+    if data[:4] == b"PK\x03\x04" or filename.lower().endswith((".xlsx", ".xlsm")):
+        return _read_xlsx(data)
+    return [_read_csv(data)]
+
+
+def _read_csv(data: bytes) -> Table:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1256")  # Arabic Windows, what older Excel saves
+    sample = text[:4096]
+    try:
+        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    rows = list(reader)
+    if not rows:
+        raise ValidationFailed("The file is empty.", field="file")
+    return _table("csv", rows)
+
+
+def _read_xlsx(data: bytes) -> list[Table]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds on a damaged file
+        raise ValidationFailed(f"Not a readable XLSX file ({type(exc).__name__}).",
+                               field="file") from exc
+    tables = []
+    for sheet in book.worksheets:
+        rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+        if rows:
+            tables.append(_table(sheet.title, rows))
+    book.close()
+    if not tables:
+        raise ValidationFailed("The workbook has no data.", field="file")
+    return tables
+
+
+def _is_hxl_row(row: Sequence[Any]) -> bool:
+    cells = [text_of(c) for c in row if text_of(c)]
+    return bool(cells) and all(_HXL_TAG.match(c) for c in cells)
+
+
+def _table(name: str, rows: Sequence[Sequence[Any]]) -> Table:
+    headers = [text_of(c) for c in rows[0]]
+    if _is_hxl_row(rows[0]):
+        return Table(name, headers, list(rows[1:]), 2, hxl=headers)
+    if len(rows) > 1 and _is_hxl_row(rows[1]):
+        return Table(name, headers, list(rows[2:]), 3, hxl=[text_of(c) for c in rows[1]])
+    return Table(name, headers, list(rows[1:]), 2)
+
+
+def header_key(header: str) -> str:
+    """A header without group prefixes, lower case, spaces as underscores."""
+    last = re.split(r"[/:]", header.strip())[-1]
+    key = re.sub(r"\s+", "_", last.strip().lower())
+    if key not in KNOWN_COLUMNS and key not in ALIASES and "-" in key:
+        key = key.rsplit("-", 1)[-1]  # ODK Central joins groups with '-'
+    return ALIASES.get(key, key)
+
+
+def hxl_column(tagspec: str) -> str | None:
+    parts = [p.strip().lower() for p in tagspec.replace(" ", "").split("+")]
+    tag, attributes = parts[0], frozenset(parts[1:])
+    best: tuple[int, str] | None = None
+    for want_tag, want_attributes, column in HXL_TAGS:
+        if tag == want_tag and want_attributes <= attributes and (
+                best is None or len(want_attributes) > best[0]):
+            best = (len(want_attributes), column)
+    return best[1] if best else None
+
+
+def load_mapping(data: bytes | str | dict[str, str] | None) -> dict[str, str]:
+    """A mapping file: JSON object of file header -> canonical column."""
+    if data is None:
+        return {}
+    try:
+        mapping = data if isinstance(data, dict) else json.loads(data)
+    except json.JSONDecodeError as exc:
+        raise ValidationFailed(f"The mapping is not JSON: {exc.msg}.", field="mapping") from exc
+    if isinstance(mapping, dict) and isinstance(mapping.get("columns"), dict):
+        mapping = mapping["columns"]
+    if not isinstance(mapping, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()):
+        raise ValidationFailed("The mapping must be a JSON object of header -> column.",
+                               field="mapping")
+    unknown = sorted(v for v in mapping.values() if v not in KNOWN_COLUMNS)
+    if unknown:
+        raise ValidationFailed(f"The mapping names unknown column(s): {', '.join(unknown)}.",
+                               field="mapping")
+    return {k.strip(): v for k, v in mapping.items()}
+
+
+def _columns(table: Table, mapping: dict[str, str]) -> dict[int, str]:
+    """Column index -> canonical name, for the columns recognised."""
+    found: dict[int, str] = {}
+    for index, header in enumerate(table.headers):
+        name: str | None = mapping.get(header)
+        if name is None and table.hxl and index < len(table.hxl) and table.hxl[index]:
+            name = hxl_column(table.hxl[index])
+        if name is None and header:
+            key = header_key(header)
+            name = key if key in KNOWN_COLUMNS or key in SUBMISSION_KEYS or key in (
+                "_index", "_parent_index") else None
+        if name is not None and name not in found.values():
+            found[index] = name
+    return found
+
+
+def read_rows(data: bytes, filename: str, mapping: dict[str, str] | None = None) -> ReadResult:
+    """The file's member rows as canonical dicts, with their spreadsheet row numbers."""
+    mapping = mapping or {}
+    tables = read_tables(data, filename)
+    resolved = [(t, _columns(t, mapping)) for t in tables]
+    members = next(((t, c) for t, c in resolved[1:] if "_parent_index" in c.values()), None)
+    main, main_columns = resolved[0]
+    if members is None:
+        rows = list(_dict_rows(main, main_columns))
+        used = main_columns
+        ignored = [h for i, h in enumerate(main.headers) if h and i not in main_columns]
+    else:
+        rows = _join_repeat(main, main_columns, *members)
+        used = {**main_columns, **{-1 - k: v for k, v in members[1].items()}}
+        ignored = [h for i, h in enumerate(members[0].headers) if h and i not in members[1]]
+    names = set(used.values())
+    ids = (*SUBMISSION_KEYS, "_index", "_parent_index")
+    for _number, row in rows if names.intersection(ids) else ():  # a Kobo/ODK export
+        if not text_of(row.get("household_ref")):
+            for key in SUBMISSION_KEYS:
+                if text_of(row.get(key)):
+                    row["household_ref"] = text_of(row[key])
+                    break
+        for key in ids:
+            row.pop(key, None)
+    if "household_ref" not in names and not names & set(SUBMISSION_KEYS):
+        raise ValidationFailed(
+            "No household_ref column (nor a Kobo/ODK submission id): members cannot be "
+            "grouped into households. Recognised columns: "
+            + (", ".join(sorted(names - set(SUBMISSION_KEYS))) or "none") + ".",
+            field="household_ref")
+    header_of = {v: (main.headers[k] if k >= 0 else members[0].headers[-1 - k])  # type: ignore[index]
+                 for k, v in used.items()}
+    return ReadResult(rows=rows, mapping={h: c for c, h in header_of.items()
+                                          if c in KNOWN_COLUMNS},
+                      ignored=ignored)
+
+
+def _dict_rows(table: Table, columns: dict[int, str]) -> list[tuple[int, dict[str, Any]]]:
+    out = []
+    items = list(columns.items())
+    names = [name for _i, name in items]
+    pick = itemgetter(*[i for i, _name in items]) if len(items) > 1 else None
+    width = max(columns) + 1 if columns else 0
+    for offset, row in enumerate(table.rows):
+        length = len(row)
+        try:  # text cells (CSV): blank when the joined cells are
+            blank = not "".join(row).strip()
+        except TypeError:  # spreadsheet cells: numbers, dates, empty
+            blank = not any(text_of(c) for c in row)
+        if blank:
+            continue
+        if pick is not None and length >= width:
+            out.append((table.first_row_number + offset, dict(zip(names, pick(row), strict=True))))
+        else:
+            out.append((table.first_row_number + offset,
+                        {name: row[i] if i < length else None for i, name in items}))
+    return out
+
+
+def _join_repeat(main: Table, main_columns: dict[int, str], repeat: Table,
+                 repeat_columns: dict[int, str]) -> list[tuple[int, dict[str, Any]]]:
+    submissions = {text_of(row.get("_index")): row
+                   for _n, row in _dict_rows(main, main_columns)}
+    joined = []
+    for number, row in _dict_rows(repeat, repeat_columns):
+        parent = submissions.get(text_of(row.get("_parent_index")), {})
+        merged = {k: v for k, v in parent.items() if text_of(v)}
+        merged.update({k: v for k, v in row.items() if text_of(v) or k not in merged})
+        joined.append((number, merged))
+    return joined

@@ -1,0 +1,130 @@
+"""Reports on origin areas and on departures from zones — aggregates only.
+
+Per origin area: the displaced people from it still present, by zone; the households' latest
+return intentions and their preconditions; returns per month; the area's status history.
+Per zone: departures by destination type and returns by destination area.
+
+Callers without personal-data rights (``people.personal``) see counts of 1 to 4 as ``"<5"``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from havens.geo import service as geo_service
+from havens.orgs.permissions import Principal, can, require
+from havens.people.models import Household, HouseholdStatus, Individual, Movement, MovementKind
+from havens.returns import service
+from havens.returns.intentions import PRECONDITIONS
+from havens.returns.models import Intention, ReturnIntention, ReturnKind, ReturnMovement
+from havens.returns.schemas import (
+    AreaCount,
+    Count,
+    DestinationCount,
+    MonthCount,
+    OriginReport,
+    ZoneCount,
+    ZoneDeparturesReport,
+)
+from havens.zones import service as zone_service
+from havens.zones.models import Site, Zone
+
+SUPPRESSED = "<5"
+
+
+def _count(value: int, suppress: bool) -> Count:
+    return SUPPRESSED if suppress and 0 < value < 5 else value
+
+
+def origin_report(db: Session, *, actor: Principal, pcode: str) -> OriginReport:
+    require(actor, "returns.read")
+    pcode = service.check_origin(db, pcode)
+    suppress = not can(actor, "people.personal")
+    area = geo_service.get_area(db, pcode=pcode)
+    members = (select(Individual.household_id, func.count(Individual.id).label("n"))
+               .group_by(Individual.household_id).subquery())
+    rows = db.execute(
+        select(Zone.code, func.count(Household.id), func.coalesce(func.sum(members.c.n), 0))
+        .select_from(Household)
+        .join(Site, Site.id == Household.site_id)
+        .outerjoin(Zone, Zone.id == Site.zone_id)
+        .outerjoin(members, members.c.household_id == Household.id)
+        .where(Household.origin_pcode == pcode, Household.status == HouseholdStatus.present)
+        .group_by(Zone.code).order_by(Zone.code))
+    displaced = []
+    total_households = total_people = 0
+    for zone_code, household_count, people in rows:
+        total_households += int(household_count)
+        total_people += int(people)
+        displaced.append(ZoneCount(zone_code=zone_code,
+                                   households=_count(int(household_count), suppress),
+                                   individuals=_count(int(people), suppress)))
+    latest: dict[int, ReturnIntention] = {}
+    for answer in db.scalars(
+            select(ReturnIntention).join(Household, Household.id == ReturnIntention.household_id)
+            .where(Household.origin_pcode == pcode)
+            .order_by(ReturnIntention.surveyed_on, ReturnIntention.id)):
+        latest[answer.household_id] = answer
+    intentions = Counter(a.intention.value for a in latest.values())
+    preconditions = Counter(code for a in latest.values() for code in a.preconditions)
+    months: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for returned_on, kind, people in db.execute(
+            select(ReturnMovement.returned_on, ReturnMovement.kind, ReturnMovement.individuals)
+            .where(ReturnMovement.destination_pcode == pcode)):
+        month = months[returned_on.strftime("%Y-%m")]
+        month[kind.value] += 1
+        month["individuals"] += people
+    return OriginReport(
+        pcode=pcode, area_name_en=area.name_en, area_name_ar=area.name_ar, suppressed=suppress,
+        displaced=displaced,
+        displaced_total=ZoneCount(zone_code=None, households=_count(total_households, suppress),
+                                  individuals=_count(total_people, suppress)),
+        intentions={i.value: _count(intentions[i.value], suppress) for i in Intention},
+        preconditions={code: _count(preconditions[code], suppress) for code in PRECONDITIONS
+                       if preconditions[code]},
+        returns_by_month=[MonthCount(
+            month=key, facilitated=_count(value[ReturnKind.facilitated.value], suppress),
+            spontaneous=_count(value[ReturnKind.spontaneous.value], suppress),
+            individuals=_count(value["individuals"], suppress))
+            for key, value in sorted(months.items())],
+        status=service.area_status_read(db, actor=actor, pcode=pcode))
+
+
+def zone_departures(db: Session, *, actor: Principal, zone_id: int,
+                    start: dt.date | None = None, end: dt.date | None = None
+                    ) -> ZoneDeparturesReport:
+    """Departures from the zone's sites by destination type, and returns by area."""
+    require(actor, "returns.read")
+    zone = zone_service.get_zone(db, actor=actor, zone_id=zone_id)
+    suppress = not can(actor, "people.personal")
+    query = (select(Movement.destination_type, func.count(Movement.id),
+                    func.coalesce(func.sum(Movement.individuals), 0))
+             .join(Site, Site.id == Movement.site_id)
+             .where(Site.zone_id == zone.id, Movement.kind == MovementKind.departure)
+             .group_by(Movement.destination_type))
+    returns = (select(ReturnMovement.destination_pcode, func.count(ReturnMovement.id),
+                      func.coalesce(func.sum(ReturnMovement.individuals), 0))
+               .where(ReturnMovement.from_zone_id == zone.id)
+               .group_by(ReturnMovement.destination_pcode)
+               .order_by(ReturnMovement.destination_pcode))
+    if start is not None:
+        query = query.where(Movement.moved_on >= start)
+        returns = returns.where(ReturnMovement.returned_on >= start)
+    if end is not None:
+        query = query.where(Movement.moved_on <= end)
+        returns = returns.where(ReturnMovement.returned_on <= end)
+    departures = sorted(
+        (DestinationCount(destination_type=kind.value if kind else "unknown",
+                          households=_count(int(n), suppress),
+                          individuals=_count(int(people), suppress))
+         for kind, n, people in db.execute(query)), key=lambda d: d.destination_type)
+    return ZoneDeparturesReport(
+        zone_id=zone.id, zone_code=zone.code, start=start, end=end, suppressed=suppress,
+        departures=departures,
+        returns_by_area=[AreaCount(pcode=p, households=_count(int(n), suppress),
+                                   individuals=_count(int(people), suppress))
+                         for p, n, people in db.execute(returns)])

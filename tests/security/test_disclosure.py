@@ -1,0 +1,92 @@
+"""Aggregates to callers without personal-data rights: no small count can be worked out.
+
+The zone below would leak with primary suppression alone: its first site has 2 girls under 5
+and 10 women, and publishes its women's total (12) — so 12 - 10 = 2. The published occupancy
+is audited with the linear program of ``tests/interop/test_disclosure.py``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.orm import Session
+
+from havens.interop.disclosure import SUPPRESSED, Protected, protect
+from havens.people import occupancy
+from havens.people import service as people_service
+from havens.people.crypto import FieldCipher
+from havens.people.schemas import HouseholdCreate
+from tests.interop.test_disclosure import recoverable
+from tests.people.conftest import World, household_payload, member
+
+ON = dt.date(2026, 3, 1)
+
+
+def _zone(db: Session, world: World, cipher: FieldCipher) -> None:
+    women = [member(relationship="head" if n == 0 else "other_relative", sex="F",
+                    date_of_birth=f"19{80 + n}-01-0{1 + n % 9}", phone=None,
+                    document_type=None, document_number=None) for n in range(10)]
+    girls = [member(relationship="child", sex="F", date_of_birth="2024-01-01", phone=None,
+                    document_type=None, document_number=None) for _ in range(2)]
+    men = [member(relationship="head" if n == 0 else "sibling", sex="M",
+                  date_of_birth=f"19{70 + n}-05-05", phone=None, document_type=None,
+                  document_number=None) for n in range(7)]
+    for site, ref, members in ((0, "D-1", women + girls), (1, "D-2", men)):
+        people_service.register_household(
+            db, actor=world.p(world.registrar), cipher=cipher,
+            data=HouseholdCreate.model_validate(household_payload(
+                world.sites[site], household_ref=ref, members=members)))
+
+
+def _as_table(result: occupancy.ZoneOccupancy) -> Protected:
+    def cells(population: occupancy.Population) -> list[int | str]:
+        return [population.by_sex_age[s][g] for s, g in occupancy._SEX_AGE]
+
+    rows = [s.population for s in result.sites]
+    return Protected(
+        cells=[cells(p) for p in rows], row_totals=[p.individuals for p in rows],
+        column_totals=cells(result.population), total=result.population.individuals,
+        primary=0, secondary=0, group_totals=[[p.female, p.male] for p in rows],
+        group_column_totals=[result.population.female, result.population.male])
+
+
+def test_primary_suppression_alone_would_leak(db: Session, world: World,
+                                              cipher: FieldCipher) -> None:
+    _zone(db, world, cipher)
+    full = occupancy.zone_occupancy(db, actor=world.p(world.coordinator),
+                                    zone_id=world.zone.id, on=ON)
+    assert not full.suppressed and full.sites[0].population.by_sex_age["F"]["0-4"] == 2
+    naive = _as_table(full)
+    girls = occupancy._SEX_AGE.index(("F", "0-4"))
+    naive.cells[0][girls] = SUPPRESSED
+    naive.column_totals[girls] = SUPPRESSED
+    assert recoverable(naive, occupancy._SEX_GROUPS)  # 12 women - 10 adults = 2 girls
+
+
+def test_published_occupancy_protects_every_small_count(db: Session, world: World,
+                                                        cipher: FieldCipher) -> None:
+    _zone(db, world, cipher)
+    for user in (world.liaison, world.state_viewer, world.viewer_same_org):
+        shown = occupancy.zone_occupancy(db, actor=world.p(user), zone_id=world.zone.id, on=ON)
+        assert shown.suppressed
+        table = _as_table(shown)
+        assert table.cells[0][occupancy._SEX_AGE.index(("F", "0-4"))] == SUPPRESSED
+        assert recoverable(table, occupancy._SEX_GROUPS) == []
+        # The same protection as the disclosure module gives the raw table.
+        raw = protect([[2, 0, 0, 10, 0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0, 0, 0, 7, 0]],
+                      groups=occupancy._SEX_GROUPS)
+        assert raw.primary >= 1 and raw.secondary >= 1
+
+
+def test_site_occupancy_and_flows_are_protected_too(db: Session, world: World,
+                                                    cipher: FieldCipher) -> None:
+    _zone(db, world, cipher)
+    site = occupancy.site_occupancy(db, actor=world.p(world.liaison),
+                                    site_id=world.sites[0].id, on=ON)
+    assert site.population.by_sex_age["F"]["0-4"] == SUPPRESSED
+    assert site.population.female != 12  # would give the girls away with the women's 10
+    arrived = dt.date(2025, 12, 3)
+    flows = occupancy.flows(db, actor=world.p(world.liaison), start=arrived,
+                            end=arrived + dt.timedelta(days=1), zone_id=world.zone.id)
+    assert flows.suppressed and flows.totals.arrival_households == SUPPRESSED
+    assert flows.days[0].arrivals == 19 and flows.days[0].arrival_households == SUPPRESSED
