@@ -33,10 +33,9 @@ serve: install
 install-test: install
 	@scripts/install-test-deps.sh
 
-# Both databases, one after the other: SQLite (embedded) then PostgreSQL.
+# Both databases: SQLite (embedded) and PostgreSQL, side by side (scripts/run-tests.sh).
 test: install-test
-	@$(MAKE) --no-print-directory test-sqlite
-	@$(MAKE) --no-print-directory test-postgres
+	@scripts/run-tests.sh $(PYTEST_ARGS)
 
 test-sqlite:
 	@echo "=== test suite on SQLite ==="

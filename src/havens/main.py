@@ -142,8 +142,13 @@ def _is_api(request: Request) -> bool:
 
 def _error_response(request: Request, exc: HavensError) -> Response:
     if _is_api(request) or request.url.path == "/health":
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-        return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers=headers)
+        headers: dict[str, str] = {}
+        if exc.status_code == 401:
+            headers["WWW-Authenticate"] = "Bearer"
+        if exc.status_code == 429 and isinstance(exc.details, dict) and exc.details.get(
+                "retry_after"):
+            headers["Retry-After"] = str(int(exc.details["retry_after"]))
+        return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers=headers or None)
     from havens.web.pages import error_page
 
     return error_page(request, exc)

@@ -173,3 +173,25 @@ def test_document_numbers_normalise_alike_in_ascii_and_unicode() -> None:
     assert normalise_document("ab-١٢ 34") == "AB1234"  # Arabic-Indic digits
     assert normalise_document("ＡＢ１２") == "AB12"  # full-width forms (NFKC)
     assert normalise_document(" -- ") == ""
+
+
+def test_a_file_checked_column_by_column_checks_as_row_by_row() -> None:
+    """``check_all`` (the import's path) against ``check_row``, row by row, with a fresh cache."""
+    messy = [raw for raw in messy_rows() if all(isinstance(v, str) for v in raw.values())]
+    columns = sorted({name for raw in messy for name in raw})
+    rows = [{name: raw.get(name, "") for name in columns} for raw in messy]  # one file's shape
+    checked = records.RowChecker(today=TODAY, default_site="CP001001").check_all(
+        [dict(raw) for raw in rows])
+    assert len(checked) == len(rows)
+    for raw, fast in zip(rows, checked, strict=True):
+        alone = records.check_row(dict(raw), today=TODAY, default_site="CP001001")
+        assert (fast.household_ref, fast.household, fast.member, fast.phone,
+                fast.document_number, fast.row_key, fast.problems) == (
+            alone.household_ref, alone.household, alone.member, alone.phone,
+            alone.document_number, alone.row_key, alone.problems), raw
+    assert sum(1 for row in checked if row.problems) == 2 * 21
+    assert sum(1 for row in checked if row.row_key) == len(rows) - 2 * 21 > 0
+    # Rows of different shapes (or spreadsheet cells) are checked one by one, alike.
+    mixed = records.RowChecker(today=TODAY).check_all(messy_rows())
+    assert [row.problems for row in mixed] == [
+        records.check_row(raw, today=TODAY).problems for raw in messy_rows()]

@@ -81,8 +81,6 @@ def test_people_importer_gives_clean_errors(db: Session, world: World,
     run()
 
 
-@pytest.mark.xfail(strict=True, reason="finding: zones.tables/read_table lets openpyxl's XML "
-                   "ParseError out of a damaged .xlsx (a zip with broken parts): 500")
 def test_site_importer_gives_clean_errors(db: Session, world: World, system: Principal,
                                           tmp_path: Path) -> None:
     @FUZZ
@@ -106,8 +104,6 @@ def _features(value: Any) -> Any:
     return {"type": "FeatureCollection", "features": value}
 
 
-@pytest.mark.xfail(strict=True, reason="finding: zones.service.import_geojson raises "
-                   "AttributeError on a feature that is not an object (features: [null])")
 def test_geojson_zone_import_gives_clean_errors(db: Session, world: World,
                                                 system: Principal) -> None:
     feature = st.fixed_dictionaries({
@@ -132,9 +128,6 @@ def test_geojson_zone_import_gives_clean_errors(db: Session, world: World,
     run()
 
 
-@pytest.mark.xfail(strict=True, reason="finding: agreements.verify.verify_document raises "
-                   "KeyError/TypeError/AttributeError on a malformed export (missing zone, "
-                   "versions: null...) instead of ValueError")
 def test_agreement_verifier_gives_clean_errors() -> None:
     shaped = st.fixed_dictionaries({"format": st.just(EXPORT_FORMAT)}, optional={
         "zone": json_values | st.fixed_dictionaries({"code": json_values}),

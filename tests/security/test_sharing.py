@@ -10,8 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
 from havens.audit.models import AuditRecord
+from havens.cli.main import app
 from havens.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
 from havens.orgs.models import Role, User
 from havens.orgs.permissions import Principal
@@ -21,7 +23,7 @@ from havens.people.schemas import HouseholdCreate
 from havens.sharing import service
 from havens.sharing.schemas import DsaCreate
 from tests.conftest import principal
-from tests.people.conftest import World, household_payload
+from tests.people.conftest import RealDatabase, World, household_payload
 
 TODAY = dt.date.today()
 
@@ -205,3 +207,33 @@ def service_system() -> Principal:
 
 
     return Principal.system()
+
+
+def test_cli_propose_sign_list_revoke(real_db: RealDatabase) -> None:
+    from havens.database import session_scope
+    from havens.orgs import service as org_service
+    from havens.orgs.schemas import UserCreate
+    from tests.conftest import PASSWORD
+
+    with session_scope(real_db.url) as db:
+        org_service.create_user(db, actor=Principal.system(), data=UserCreate(
+            email="coord@unhcr.example.org", display_name="coord", organisation="UNHCR",
+            role=Role.coordinator, password=PASSWORD))
+    runner = CliRunner()
+    expires = (TODAY + dt.timedelta(days=60)).isoformat()
+    proposed = runner.invoke(app, [
+        "sharing", "propose", "--recipient", "MOLAE", "--purpose", "durable_solutions",
+        "--field", "names", "--expires", expires, "--as", "coord@unhcr.example.org"])
+    assert proposed.exit_code == 0, proposed.output
+    assert "DSA 1" in proposed.output and "awaiting_signatures" in proposed.output
+    refused = runner.invoke(app, ["sharing", "sign", "1", "--as", real_db.registrar_email])
+    assert refused.exit_code == 2 and "may not" in refused.output
+    for email in ("coord@unhcr.example.org", real_db.liaison_email):
+        assert runner.invoke(app, ["sharing", "sign", "1", "--as", email]).exit_code == 0
+    listed = runner.invoke(app, ["sharing", "list"])
+    assert "in_force" in listed.output and "MOLAE" in listed.output
+    revoked = runner.invoke(app, ["sharing", "revoke", "1", "--reason", "review failed",
+                                  "--as", real_db.liaison_email])
+    assert revoked.exit_code == 0 and "revoked" in revoked.output
+    verified = runner.invoke(app, ["audit", "verify"])
+    assert verified.exit_code == 0, verified.output

@@ -154,8 +154,18 @@ class Report:
 
 
 def verify_document(document: Mapping[str, Any]) -> Report:
-    """Check every version's canonical terms, hash and signatures in an exported agreement."""
-    if document.get("format") != EXPORT_FORMAT:
+    """Check every version's canonical terms, hash and signatures in an exported agreement.
+
+    A file that is not a well-formed export raises ``ValueError`` naming what is wrong."""
+    try:
+        return _verify(document)
+    except (KeyError, TypeError, AttributeError, IndexError) as exc:
+        raise ValueError(f"not a well-formed Havens agreement export ({type(exc).__name__}: "
+                         f"{exc})") from exc
+
+
+def _verify(document: Mapping[str, Any]) -> Report:
+    if not isinstance(document, Mapping) or document.get("format") != EXPORT_FORMAT:
         raise ValueError(f"not a Havens agreement export (format {EXPORT_FORMAT} expected)")
     zone_code = document["zone"]["code"]
     keys_by_id = {k["key_id"]: k for k in document.get("keys", [])}

@@ -41,6 +41,8 @@ from havens.assistance.standards import IndicatorResult, ZoneFacts, activity_typ
 from havens.exceptions import ValidationFailed
 from havens.orgs.dependencies import CurrentPrincipal, DbSession
 from havens.orgs.permissions import require
+from havens.orgs.ratelimit import IMPORTS
+from havens.orgs.uploads import check_upload
 
 router = APIRouter(tags=["assistance"])
 MAX_UPLOAD = 20 * 1024 * 1024
@@ -116,9 +118,11 @@ def create_activity(data: ActivityCreate, principal: CurrentPrincipal, db: DbSes
 def import_activities(principal: CurrentPrincipal, db: DbSession,
                       file: UploadFile = File(...)) -> ImportReport:
     """A 3W sheet (CSV/XLSX, plain or HXL); 422 with the row errors, nothing saved, if any."""
+    IMPORTS.check(principal, "import")
     data = file.file.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
         raise ValidationFailed("The file is larger than 20 MB.", field="file")
+    check_upload(file.filename or "upload.csv", data, max_bytes=MAX_UPLOAD)
     return activity_import.import_activities(db, actor=principal, data=data,
                                              filename=file.filename or "upload.csv")
 

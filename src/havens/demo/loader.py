@@ -18,7 +18,17 @@ Step = tuple[str, Callable[..., None]]
 
 def steps() -> list[Step]:
     """The demo's steps in order; each domain adds its own."""
-    from havens.demo import agreements, assistance, geo, orgs, people, returns, safety, zones
+    from havens.demo import (
+        agreements,
+        assistance,
+        geo,
+        linkage,
+        orgs,
+        people,
+        returns,
+        safety,
+        zones,
+    )
 
     return [
         ("reference geography", geo.load),
@@ -26,6 +36,7 @@ def steps() -> list[Step]:
         ("zones and sites", zones.load),
         ("agreements", agreements.load),
         ("registered households", people.load),
+        ("possible duplicates", linkage.load),
         ("services and standards", assistance.load),
         ("security incidents", safety.load),
         ("home areas and returns", returns.load),

@@ -23,6 +23,7 @@ from havens.interop import registry
 from havens.interop.output import MEDIA_TYPES, produce_with_session
 from havens.orgs.dependencies import CurrentPrincipal, DbSession
 from havens.orgs.permissions import require
+from havens.orgs.ratelimit import EXPORTS
 
 router = APIRouter(tags=["exports and reports"])
 
@@ -67,6 +68,7 @@ def download_export(
                                          description="Required for personal data")] = None,
 ) -> StreamingResponse:
     """One export as ``.csv`` (HXL hashtag row under the header), ``.xlsx`` or ``.geojson``."""
+    EXPORTS.check(actor, "export")
     name, _dot, fmt = filename.rpartition(".")
     if not name or fmt not in registry.FORMATS:
         raise ValidationFailed("Ask for NAME.csv, NAME.xlsx or NAME.geojson.", field="filename")

@@ -18,7 +18,11 @@ The rules, in words (all keys are the normalised name keys or skeletons of ``nor
 * grandfather + family + year — when both the given and the father's names are misspelt;
 * family skeleton + full date of birth, given skeleton + full date of birth — whatever happened
   to the other names;
-* family skeleton + place of origin (refined by year where dense).
+* family skeleton + place of origin (refined by year where dense);
+* place of origin + full date of birth — when both names are misspelt or swapped (FEBRL3/4:
+  F1 0.9849 → 0.9871 and 0.9938 → 0.9954; on the generated 100k registry recall 0.958 → 0.962,
+  precision 0.990 → 0.986, F1 unchanged, 2 % more pairs). "Given skeleton + place" was tried
+  and left out: +0.05 F1 points on FEBRL4 for 43 % more candidate pairs on the Arabic registry.
 
 The two broad rules (given + family in either order; family + place) take blocks of at most
 ``BROAD_CAP`` records before refinement: measured on the generated 100k registry they brought
@@ -61,7 +65,6 @@ RULES: tuple[Rule, ...] = (
     Rule("family_birthday", ("family_sk", "y", "m", "d")),
     Rule("given_birthday", ("given_sk", "y", "m", "d")),
     Rule("family_place", ("family_sk", "pcode"), cap=BROAD_CAP),
-    Rule("given_place", ("given_sk", "pcode"), cap=BROAD_CAP),
     Rule("place_birthday", ("pcode", "y", "m", "d")),
     Rule("phone", ("phone",)),
     Rule("document", ("doc",)),

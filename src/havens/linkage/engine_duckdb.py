@@ -16,9 +16,10 @@ Memory is bounded by DuckDB's ``memory_limit`` (spilling to a temporary director
 stays well under 3 GB at 1 M records.
 
 Measured (``benchmarks/linkage_bench.py``, generated Arabic-name registry, 2 cores shared with
-other work at load 5–7): 100k records — 163k candidate pairs, pairwise P 0.990 / R 0.958 /
-F1 0.974, 6.4 s CPU, 358 MB; 1 M records — 3.1 M candidate pairs, P 0.984 / R 0.952 / F1 0.968,
-40 s CPU (94 s wall on the loaded machine), 1.27 GB peak RSS.
+other work at load 5–7): 100k records — 165k candidate pairs, pairwise P 0.986 / R 0.962 /
+F1 0.974, 4–5 s CPU, 370 MB; 1 M records (before the place + birthday rule and the origin
+"one typo" level; not re-measured) — 3.1 M candidate pairs, P 0.984 / R 0.952 / F1 0.968, 40 s
+CPU (94 s wall on the loaded machine), 1.27 GB peak RSS. FEBRL3 F1 0.987, FEBRL4 F1 0.995.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from havens.linkage import blocking, files
 from havens.linkage.cluster import cluster
 from havens.linkage.duck import one, rows, run
 from havens.linkage.features import COMPARISONS, PART_FIELDS, build_features, comparison_sql
+from havens.linkage.learned import LearnedModel, score_table
 from havens.linkage.model import TF_FIELDS, TF_FLOOR, Model, train
 
 DEFAULT_THRESHOLD = 0.9
@@ -57,6 +59,8 @@ class Summary:
     singletons: int = 0
     seconds: float = 0.0
     model_trained: bool = False
+    #: The learned model that scored (its tag), if any.
+    learned: str = ""
     timings: dict[str, float] = field(default_factory=dict)
     cpu: dict[str, float] = field(default_factory=dict)
 
@@ -163,7 +167,16 @@ def _total_pairs(con: duckdb.DuckDBPyConnection, link: bool) -> int:
     return n * (n - 1) // 2
 
 
-def _score(con: duckdb.DuckDBPyConnection, model: Model, prior: float, floor: float) -> None:
+def _score(con: duckdb.DuckDBPyConnection, model: Model | LearnedModel, prior: float,
+           floor: float) -> None:
+    if isinstance(model, LearnedModel):
+        got = score_table(con, model)
+        con.register("learned_t", pa.table(got))
+        run(con, f"""CREATE OR REPLACE TABLE scored AS
+            SELECT c.*, t.p AS match_probability FROM cmp c
+            JOIN learned_t t ON t.rid_l = c.rid_l AND t.rid_r = c.rid_r WHERE t.p >= {floor}""")
+        con.unregister("learned_t")
+        return
     run(con, f"""CREATE OR REPLACE TABLE scored AS
         SELECT * FROM (SELECT *, {model.probability_sql(prior)} AS match_probability FROM cmp)
         WHERE match_probability >= {floor}""")
@@ -208,15 +221,27 @@ def _prepare(con: duckdb.DuckDBPyConnection, inputs: list[Path], link: bool, cap
 def dedupe(path: Path, *, out: Path, pairs_out: Path | None = None,
            threshold: float = DEFAULT_THRESHOLD, model_path: Path | None = None,
            retrain: bool = False, cap: int = blocking.DEFAULT_CAP, step: Step | None = None,
-           con: duckdb.DuckDBPyConnection | None = None) -> Summary:
-    """Deduplicate one list: ``out`` gets ``record_id,cluster_id`` for every record."""
+           con: duckdb.DuckDBPyConnection | None = None,
+           learned: LearnedModel | None = None) -> Summary:
+    """Deduplicate one list: ``out`` gets ``record_id,cluster_id`` for every record.
+
+    ``learned``: score with this classifier (learned from reviewers' labels) instead of the
+    Fellegi–Sunter model.
+    """
     start = time.perf_counter()
     summary = Summary()
     tick = _Timer(summary, step)
     con = con or connect()
     n = _prepare(con, [path], False, cap, summary, tick)
-    model = _model(con, n, False, model_path, retrain, summary)
+    model: Model | LearnedModel = _model(con, n, False, model_path, retrain, summary)
+    assert isinstance(model, Model)
     prior = model.prior(n, _total_pairs(con, False))
+    fs_weight = model.weight_sql(prior)
+    if learned is not None:
+        # The learned model corrects the unsupervised one: it reads its weight as a feature.
+        run(con, f"CREATE OR REPLACE TABLE cmp AS SELECT *, {fs_weight} AS fs_weight FROM cmp")
+        model = learned
+        summary.learned = learned.tag
     tick("train")
     _score(con, model, prior, min(threshold, 0.5))
     summary.pairs_above = int(one(
@@ -228,6 +253,13 @@ def dedupe(path: Path, *, out: Path, pairs_out: Path | None = None,
     def score_pairs(wanted: list[tuple[int, int]]) -> dict[tuple[int, int], float]:
         arr = np.array(wanted, dtype=np.int64)
         con.register("want_t", pa.table({"rid_l": arr[:, 0], "rid_r": arr[:, 1]}))
+        if isinstance(model, LearnedModel):
+            run(con, f"CREATE OR REPLACE TEMP TABLE want_cmp AS SELECT *, {fs_weight} AS "
+                f"fs_weight FROM ({comparison_sql('want_t')})")
+            con.unregister("want_t")
+            s = score_table(con, model, "want_cmp")
+            return {(int(a), int(b)): float(p)
+                    for a, b, p in zip(s["rid_l"], s["rid_r"], s["p"], strict=True)}
         got = rows(con, f"SELECT rid_l, rid_r, {model.probability_sql(prior)} FROM "
                    f"({comparison_sql('want_t')})")
         con.unregister("want_t")

@@ -44,14 +44,17 @@ _SWAP = {"given": "family", "family": "given"}
 
 def _name_sql(f: str) -> str:
     # Given and family names written in each other's place count as "same skeleton".
-    swap = (f"WHEN l.{f}_key = r.{_SWAP[f]}_key AND l.{_SWAP[f]}_key = r.{f}_key THEN 2"
-            if f in _SWAP else "")
+    o = _SWAP.get(f)
+    swap = (f"WHEN l.{f}_key = r.{o}_key AND l.{o}_key = r.{f}_key THEN 2" if o else "")
+    # Swapped with a typo in one of the two names: one name crossed over exactly.
+    half_swap = (f"WHEN l.{f}_sk = r.{o}_sk OR l.{o}_sk = r.{f}_sk THEN 1" if o else "")
     return f"""CASE WHEN l.{f}_key IS NULL OR r.{f}_key IS NULL THEN -1
         WHEN l.{f}_key = r.{f}_key THEN 3
         WHEN l.{f}_sk = r.{f}_sk THEN 2
         {swap}
         WHEN length(l.{f}_sk) >= 3 AND abs(length(l.{f}_sk) - length(r.{f}_sk)) <= 1
              AND damerau_levenshtein(l.{f}_sk, r.{f}_sk) <= 1 THEN 1
+        {half_swap}
         ELSE 0 END"""
 
 

@@ -141,3 +141,35 @@ class HouseholdMerge(Base):
     merged_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     unmerged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     unmerged_at: Mapped[dt.datetime | None]
+
+
+class LinkageLabel(Base):
+    """A reviewer's decision as a training example: the pair's comparison vector and the answer.
+
+    Written by every confirm and reject (``review.py``: API, web and CLI alike) and by
+    ``havens linkage labels import``. The vector holds comparison levels and name frequencies
+    only — never names or ids of people — so labels can be exported and pooled across
+    organisations. A later decision on the same pair (after an unmerge or a reopen) supersedes
+    the earlier label; learned scorers train on the labels not superseded.
+    """
+
+    __tablename__ = "linkage_labels"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The decided pair; empty for imported labels.
+    pair_id: Mapped[int | None] = mapped_column(ForeignKey("linkage_candidate_pairs.id"),
+                                                index=True)
+    #: True: the same person (confirmed); False: different people (rejected).
+    is_match: Mapped[bool] = mapped_column(Boolean)
+    #: Comparison level per field and part (as ``CandidatePair.levels``) plus ``tf_given`` and
+    #: ``tf_lineage``.
+    features: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: The probability the model gave when the reviewer decided (to compare models against).
+    probability: Mapped[float | None] = mapped_column(Float)
+    model_version: Mapped[str] = mapped_column(String(64), default="")
+    #: review | import
+    source: Mapped[str] = mapped_column(String(16), default="review")
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    superseded: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -34,7 +34,7 @@ import duckdb
 import pyarrow as pa
 
 from havens.linkage import blocking
-from havens.linkage.duck import one, rows, run
+from havens.linkage.duck import rows, run
 from havens.linkage.engine_duckdb import Summary, _fit, connect
 from havens.linkage.features import (
     COMPARISONS,
@@ -43,6 +43,7 @@ from havens.linkage.features import (
     build_features,
     comparison_sql,
 )
+from havens.linkage.learned import LearnedModel, score_table
 from havens.linkage.model import Model
 
 #: Below this many records EM has too few pairs to learn from; the bundled model is used.
@@ -123,8 +124,13 @@ def _features(con: duckdb.DuckDBPyConnection, records: Sequence[Record]) -> None
 
 
 def match(records: Sequence[Record], *, threshold: float, model: Model | None = None,
-          incremental: bool = False, con: duckdb.DuckDBPyConnection | None = None) -> Result:
-    """Score the registry's candidate pairs; ``model`` is reused if given, else trained."""
+          incremental: bool = False, con: duckdb.DuckDBPyConnection | None = None,
+          learned: LearnedModel | None = None) -> Result:
+    """Score the registry's candidate pairs; ``model`` is reused if given, else trained.
+
+    ``learned``: the probabilities come from this classifier (learned from reviewers' labels);
+    the Fellegi–Sunter model is still kept with the run, for incremental runs and the *why*.
+    """
     start = time.perf_counter()
     new = sum(r.new for r in records)
     n = len(records)
@@ -145,10 +151,19 @@ def match(records: Sequence[Record], *, threshold: float, model: Model | None = 
     prior = model.prior(n, n * (n - 1) // 2)
     levels = [f"g_{c.name}" for c in COMPARISONS] + [f"x_{f}" for f in PART_FIELDS]
     tfs = [f"tf_{f}" for f in TF_COLUMNS]
+    run(con, f"CREATE OR REPLACE TABLE cmp AS SELECT *, {model.weight_sql(prior)} AS fs_weight "
+        "FROM cmp")
+    probability = model.probability_sql(prior)
+    if learned is not None:
+        con.register("learned_t", pa.table(score_table(con, learned)))
+        run(con, """CREATE OR REPLACE TABLE cmp AS SELECT c.*, t.p AS learned_p FROM cmp c
+            JOIN learned_t t ON t.rid_l = c.rid_l AND t.rid_r = c.rid_r""")
+        con.unregister("learned_t")
+        probability = "learned_p"
     found = rows(con, f"""
         SELECT * FROM (
             SELECT l.record_id::BIGINT AS id_l, r.record_id::BIGINT AS id_r,
-                   {model.probability_sql(prior)} AS p, {', '.join(levels + tfs)}
+                   {probability} AS p, {', '.join(levels + tfs)}, fs_weight
             FROM cmp c JOIN rec l ON l.rid = c.rid_l JOIN rec r ON r.rid = c.rid_r)
         WHERE p >= {float(threshold)} ORDER BY p DESC, id_l, id_r""")
     names = [c.name for c in COMPARISONS] + list(PART_FIELDS)
@@ -157,7 +172,8 @@ def match(records: Sequence[Record], *, threshold: float, model: Model | None = 
         a, b, p = int(row[0]), int(row[1]), float(row[2])
         lv = {name: int(v) for name, v in zip(names, row[3:3 + len(names)], strict=True)}
         tf = {f"tf_{f}": (round(float(v), 8) if v is not None else None)
-              for f, v in zip(TF_COLUMNS, row[3 + len(names):], strict=True)}
+              for f, v in zip(TF_COLUMNS, row[3 + len(names):-1], strict=True)}
+        tf["fs_weight"] = round(float(row[-1]), 4)
         out.append(ScoredPair(min(a, b), max(a, b), round(p, 6), lv, {**lv, **tf}))
     return Result(n, new, pairs, out, model, trained, round(time.perf_counter() - start, 3))
 
@@ -191,7 +207,3 @@ def train_default_model(path: Path = DEFAULT_MODEL, *, records: int = 20_000) ->
     model.meta["source"] = f"generated registry (linkage.synth), {records:,} records, seed 11"
     model.save(path)
     return model
-
-
-def count(con: duckdb.DuckDBPyConnection, table: str) -> int:
-    return int(one(con, f"SELECT count(*) FROM {table}") or 0)

@@ -10,7 +10,10 @@ into members of one other household, the households are merged too (:class:`Hous
 
 Unmerging restores the individual (present again if its household is present), the superseded
 pairs, the pair (pending again, for a new decision) and undoes the household merge it completed.
-Rejected pairs stay in the table, so later runs never propose them again.
+Rejected pairs stay in the table, so later runs never propose them again. A rejection can be
+reopened (the pair is pending again) by the terminal reviewer's "back".
+
+Every decision is also a training label (``labels.py``); undoing it withdraws the label.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from sqlalchemy.orm import Session
 from havens.audit import service as audit
 from havens.database import utcnow
 from havens.exceptions import Conflict, NotFound, PermissionDenied
+from havens.linkage import labels
 from havens.linkage.access import Scope, scope_for
 from havens.linkage.models import CandidatePair, Decision, HouseholdMerge, IndividualMerge
 from havens.linkage.schemas import CandidateRead, HouseholdMergeRead, MergeRead
@@ -131,6 +135,7 @@ def confirm(db: Session, *, actor: Principal, pair_id: int, note: str | None = N
     pair.note = note
     db.add(merge)
     db.flush()
+    labels.record(db, actor=actor, pair=pair, is_match=True)
     household_merge = _household_merge(db, actor, kept, merged)
     audit.record(db, actor=actor, action="linkage.confirm", object_type="linkage_pair",
                  object_id=pair.id, detail={
@@ -151,6 +156,7 @@ def reject(db: Session, *, actor: Principal, pair_id: int, note: str | None = No
                                                           utcnow())
     pair.note = note
     db.flush()
+    labels.record(db, actor=actor, pair=pair, is_match=False)
     audit.record(db, actor=actor, action="linkage.reject", object_type="linkage_pair",
                  object_id=pair.id, detail={"individuals": [pair.individual_l_id,
                                                             pair.individual_r_id]})
@@ -184,6 +190,7 @@ def unmerge(db: Session, *, actor: Principal, merge_id: int) -> MergeRead:
     pair = db.get(CandidatePair, merge.pair_id)
     if pair is not None:
         pair.decision, pair.decided_by_id, pair.decided_at = Decision.pending, None, None
+        labels.withdraw(db, pair_id=pair.id)
     undone = [h for h in db.scalars(select(HouseholdMerge).where(
         HouseholdMerge.merged_household_id == merged.household_id,
         HouseholdMerge.unmerged_at.is_(None))) if merge.id in (h.merge_ids or [])]
@@ -196,3 +203,20 @@ def unmerge(db: Session, *, actor: Principal, merge_id: int) -> MergeRead:
                      "restored_pairs": [o.id for o in restored],
                      "household_merges_undone": [h.id for h in undone]})
     return _merge_read(db, merge)
+
+
+def reopen(db: Session, *, actor: Principal, pair_id: int) -> CandidateRead:
+    """Take back a rejection: the pair is pending again and its label withdrawn."""
+    scope = scope_for(db, actor=actor)
+    pair = _pair(db, scope, pair_id)
+    if pair.decision != Decision.rejected:
+        raise Conflict(f"Only a rejected pair can be reopened (this one is "
+                       f"{pair.decision.value}); undo a confirmation by unmerging.",
+                       field="pair_id")
+    pair.decision, pair.decided_by_id, pair.decided_at = Decision.pending, None, None
+    labels.withdraw(db, pair_id=pair.id)
+    db.flush()
+    audit.record(db, actor=actor, action="linkage.reopen", object_type="linkage_pair",
+                 object_id=pair.id, detail={"individuals": [pair.individual_l_id,
+                                                            pair.individual_r_id]})
+    return CandidateRead.model_validate(pair, from_attributes=True)

@@ -23,10 +23,13 @@ router = APIRouter(prefix="/linkage", tags=["linkage"])
 def candidates(db: DbSession, actor: CurrentPrincipal,
                decision: Decision = Query(default=Decision.pending),
                page: int = Query(default=1, ge=1, le=100_000),
-               page_size: int = Query(default=50, ge=1, le=200)) -> CandidatePage:
-    """Candidate duplicate pairs both of whose records the caller may see, most likely first."""
+               page_size: int = Query(default=50, ge=1, le=200),
+               order: str = Query(default="probability", pattern="^(probability|active)$")
+               ) -> CandidatePage:
+    """Candidate duplicate pairs both of whose records the caller may see: most likely first,
+    or (``order=active``) those whose decision teaches the matcher the most first."""
     return service.list_candidates(db, actor=actor, decision=decision, page=page,
-                                   page_size=page_size)
+                                   page_size=page_size, order=order)
 
 
 @router.get("/candidates/{pair_id}", response_model=CandidateDetail)

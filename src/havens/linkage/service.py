@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, aliased
 from havens.audit import service as audit
 from havens.database import utcnow
 from havens.exceptions import NotFound, ValidationFailed
-from havens.linkage import registry
+from havens.linkage import active, labels, learned, registry
 from havens.linkage.access import Scope, personal_scope, scope_for
 from havens.linkage.features import COMPARISONS, PART_FIELDS
 from havens.linkage.model import TF_FIELDS, TF_FLOOR, Model
@@ -130,14 +130,17 @@ def run(db: Session, *, actor: Principal, organisation: str | None = None,
         reusable = previous.model_trained or len(records) < registry.MIN_TRAINING_RECORDS
         if incremental or reusable:
             model = previous_model
-    result = registry.match(records, threshold=threshold, model=model, incremental=incremental)
+    scorer = learned.promoted()
+    result = registry.match(records, threshold=threshold, model=model, incremental=incremental,
+                            learned=scorer)
     if step:
         step("score")
     linkage_run = LinkageRun(
         organisation_id=scope.organisation_id, started_by_id=actor.user_id,
         incremental=incremental, since_individual_id=since,
         last_individual_id=max((r.individual_id for r in records), default=since),
-        model_version=registry.model_version(result.model), model=result.model.to_json(),
+        model_version=(scorer.tag if scorer else registry.model_version(result.model)),
+        model=result.model.to_json(),
         # Learned from this registry (now or by the run whose model is reused), not bundled.
         model_trained=result.model_trained or bool(
             model is not None and previous is not None and previous.model_trained),
@@ -154,7 +157,8 @@ def run(db: Session, *, actor: Principal, organisation: str | None = None,
                      "records": result.records, "new_records": result.new_records,
                      "candidate_pairs": result.candidate_pairs, "proposed": proposed,
                      "threshold": threshold, "model_version": linkage_run.model_version,
-                     "model_trained": result.model_trained})
+                     "model_trained": result.model_trained,
+                     "learned_model": scorer.tag if scorer else None})
     if step:
         step("queue")
     return linkage_run
@@ -195,8 +199,16 @@ def visible_pair(db: Session, scope: Scope, pair_id: int) -> CandidatePair:
 
 
 def list_candidates(db: Session, *, actor: Principal, decision: Decision = Decision.pending,
-                    page: int = 1, page_size: int = 50) -> CandidatePage:
-    """The queue (ids, probabilities and levels; no personal data), most likely first."""
+                    page: int = 1, page_size: int = 50, order: str = "probability"
+                    ) -> CandidatePage:
+    """The queue (ids, probabilities and levels; no personal data).
+
+    ``order``: ``probability`` (most likely first) or ``active`` (the pairs that teach the
+    matcher the most first: uncertain, spread over sites and kinds of pair; see ``active.py``).
+    """
+    if order not in ORDERS:
+        raise ValidationFailed(f"Unknown order '{order}': use {' or '.join(ORDERS)}.",
+                               field="order")
     scope = scope_for(db, actor=actor)
     page, page_size = max(page, 1), min(max(page_size, 1), 200)
     left, right = aliased(Individual), aliased(Individual)
@@ -206,11 +218,46 @@ def list_candidates(db: Session, *, actor: Principal, decision: Decision = Decis
              .where(CandidatePair.decision == decision, scope.individuals(left),
                     scope.individuals(right)))
     total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
-    items = db.scalars(query.order_by(CandidatePair.match_probability.desc(), CandidatePair.id)
-                       .offset((page - 1) * page_size).limit(page_size))
+    if order == "active":
+        ids = active_ids(db, query.with_only_columns(
+            CandidatePair.id, CandidatePair.run_id, CandidatePair.match_probability,
+            CandidatePair.levels, CandidatePair.features, left.site_id))
+        wanted = ids[(page - 1) * page_size: page * page_size]
+        found = {p.id: p for p in db.scalars(select(CandidatePair)
+                                             .where(CandidatePair.id.in_(wanted)))}
+        items = [found[i] for i in wanted]
+    else:
+        items = list(db.scalars(query.order_by(CandidatePair.match_probability.desc(),
+                                               CandidatePair.id)
+                                .offset((page - 1) * page_size).limit(page_size)))
     return CandidatePage(total=total, page=page, page_size=page_size,
                          items=[CandidateRead.model_validate(p, from_attributes=True)
                                 for p in items])
+
+
+ORDERS = ("probability", "active")
+
+
+def active_ids(db: Session, query: Select[Any]) -> list[int]:
+    """Pair ids of ``query`` (id, run_id, probability, levels, features, site) in active-learning
+    order, scored by the promoted learned model when there is one."""
+    found = db.execute(query).all()
+    if not found:
+        return []
+    scorer = learned.promoted()
+    if scorer is not None:
+        levels, tf = learned.matrices([labels.vector(r[3], r[4]) for r in found])
+        probs = [float(p) for p in scorer.predict(levels, tf)]
+        boundaries = {r[1]: 0.5 for r in found}
+    else:
+        probs = [float(r[2]) for r in found]
+        boundaries = {int(a): float(b) for a, b in db.execute(
+            select(LinkageRun.id, LinkageRun.threshold).where(
+                LinkageRun.id.in_({r[1] for r in found})))}
+    return active.order([
+        active.Item(int(r[0]), p, float(boundaries.get(r[1], DEFAULT_THRESHOLD)),
+                    (r[5], active.pattern(r[3] or {})))
+        for r, p in zip(found, probs, strict=True)])
 
 
 def _record(db: Session, individual: Individual, merged_into: int | None) -> PairRecord:

@@ -22,7 +22,7 @@ from havens.orgs.models import (
     User,
     WebSession,
 )
-from havens.orgs.permissions import Principal, require
+from havens.orgs.permissions import Principal, can, require
 from havens.orgs.schemas import OrganisationCreate, TokenCreate, UserCreate, UserUpdate
 
 
@@ -272,6 +272,10 @@ def revoke_token(db: Session, *, actor: Principal, token_id: int) -> ApiToken:
     if row is None:
         raise NotFound("No such token.")
     if actor.user_id != row.user_id:
+        # Someone else's token: only their organisation's administrator may revoke it, and
+        # to anyone else it does not exist (a 403 would confirm the id).
+        if not can(actor, "users.manage"):
+            raise NotFound("No such token.")
         get_user(db, actor=actor, user_id=row.user_id)
     if row.revoked_at is None:
         row.revoked_at = utcnow()

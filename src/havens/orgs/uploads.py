@@ -34,7 +34,7 @@ def check_upload(filename: str, data: bytes, *, allowed: tuple[str, ...] = (".cs
     if extension is None:
         raise ValidationFailed(f"Upload a {' or '.join(allowed)} file.", field=field)
     if max_bytes is not None and len(data) > max_bytes:
-        raise ValidationFailed(f"The file is larger than {max_bytes // 1_000_000} MB.",
+        raise ValidationFailed(f"The file is larger than {max_bytes / 1048576:g} MB.",
                                field=field)
     if not data:
         raise ValidationFailed("The file is empty.", field=field)

@@ -152,12 +152,14 @@ def check_rows(
 ) -> tuple[list[tuple[int, CheckedRow]], list[ImportProblem], dict[str, Site]]:
     """Every row checked on its own, then against the database and the rest of the file."""
     checked: list[tuple[int, CheckedRow]] = []
-    check = RowChecker(today=today, default_site=default_site).check
+    check = RowChecker(today=today, default_site=default_site).check_all
     step = max(len(rows) // 50, 1)
     for start in range(0, len(rows), step):
         if on_progress:
             on_progress("checking", start, len(rows))
-        checked += [(number, check(raw)) for number, raw in rows[start:start + step]]
+        chunk = rows[start:start + step]
+        checked += zip([number for number, _raw in chunk],
+                       check([raw for _number, raw in chunk]), strict=True)
     if on_progress:
         on_progress("checking", len(rows), len(rows))
 

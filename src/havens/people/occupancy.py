@@ -141,7 +141,8 @@ def _population(cells: Sequence[Count], by_sex: Sequence[Count], individuals: Co
     by_sex_age: dict[str, dict[str, Count]] = {sex.value: {} for sex in Sex}
     for (sex, label), value in zip(_SEX_AGE, cells, strict=True):
         by_sex_age[sex][label] = value
-    female, male = by_sex  # the order of Sex: female first
+    totals = {sex.value: value for sex, value in zip(Sex, by_sex, strict=True)}
+    female, male = totals[Sex.female.value], totals[Sex.male.value]
     return Population(by_sex_age=by_sex_age, female=female, male=male,
                       individuals=individuals, households=households)
 
@@ -212,6 +213,19 @@ def zone_occupancy(db: Session, *, actor: Principal, zone_id: int, on: dt.date |
     suppress = sees_aggregates_only(actor)
     sites = list(db.scalars(select(Site).where(Site.zone_id == zone_id).order_by(Site.code)))
     people, households = _counts(db, [s.id for s in sites], on)
+    if suppress:
+        # Outsiders get the zone as a whole: a site-by-site table of a camp cluster is mostly
+        # small cells, and protecting hundreds of them together withholds nearly everything
+        # (and costs minutes). The zone's own sex × age table is protected on its own.
+        zone_cells: dict[tuple[str, str], int] = defaultdict(int)
+        for cells in people.values():
+            for key, value in cells.items():
+                zone_cells[key] += value
+        _rows, total = _population_rows([dict(zone_cells)], [sum(households.values())], True)
+        capacity = _capacity_of_zone(db, zone_id)
+        return ZoneOccupancy(
+            zone_id=zone.id, zone_code=zone.code, on=on, suppressed=True, population=total,
+            capacity=capacity, capacity_use=_use(total.individuals, capacity), sites=[])
     populations, total = _population_rows([people.get(s.id, {}) for s in sites],
                                           [households.get(s.id, 0) for s in sites], suppress)
     site_rows = []
@@ -224,6 +238,18 @@ def zone_occupancy(db: Session, *, actor: Principal, zone_id: int, on: dt.date |
     return ZoneOccupancy(
         zone_id=zone.id, zone_code=zone.code, on=on, suppressed=suppress, population=total,
         capacity=capacity, capacity_use=_use(total.individuals, capacity), sites=site_rows)
+
+
+def zones_present(db: Session, *, actor: Principal) -> dict[int, Count]:
+    """People present in each zone now, in one grouped count (the overview's figure): small
+    counts suppressed for callers who see aggregates only. Zones with nobody are left out."""
+    require(actor, "people.aggregate")
+    suppress = sees_aggregates_only(actor)
+    rows = db.execute(select(Site.zone_id, func.count(Individual.id))
+                      .join(Site, Site.id == Individual.site_id)
+                      .where(Individual.present.is_(True), Site.zone_id.is_not(None))
+                      .group_by(Site.zone_id))
+    return {int(zone_id or 0): _suppress(int(n), suppress) for zone_id, n in rows}
 
 
 def site_occupancy(db: Session, *, actor: Principal, site_id: int, on: dt.date | None = None

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
-from operator import itemgetter
+from functools import lru_cache, partial
+from itertools import compress, repeat
+from operator import is_, itemgetter, methodcaller
 from typing import Any
 
 from havens.people import names
@@ -53,8 +54,6 @@ EXTRA_COLUMNS: tuple[str, ...] = (
 )
 
 _NAME_COLUMNS = tuple((p, f"{p}_ar", f"{p}_en") for p in NAME_PARTS)
-_AR_COLUMNS = tuple(f"{p}_ar" for p in NAME_PARTS)
-_EN_COLUMNS = tuple(f"{p}_en" for p in NAME_PARTS)
 
 HOUSEHOLD_FIELDS = ("site_code", "origin_pcode", "origin_locality", "displacement_date",
                     "arrival_date", "consent_sharing", "consent_purposes", "consent_given_by")
@@ -135,6 +134,8 @@ HouseholdCache = dict[tuple[str, ...], tuple[dict[str, Any], list[tuple[str, str
 Problems = list[tuple[str, str]]
 #: A name part checked: Arabic and Latin values, their compact keys, problems.
 _Part = tuple[str | None, str | None, str, str, Problems]
+#: Sorted columns of a file's rows: their 'name=' prefixes and a getter of their cells.
+_KeyOrder = tuple[tuple[str, ...], Callable[[dict[str, str]], tuple[str, ...]]]
 
 
 def check_row(raw: dict[str, Any], *, today: dt.date, default_site: str | None = None,
@@ -165,7 +166,7 @@ class RowChecker:
         self._parts: dict[tuple[int, str, str, str], _Part] = {}
         self._kinds: dict[tuple[str, str], tuple[Relationship | None, Sex | None, Problems]] = {}
         self._births: dict[tuple[str, str, str], tuple[dt.date | None, bool, Problems]] = {}
-        self._key_orders: dict[tuple[str, ...], tuple[tuple[str, ...], Callable[[dict[str, str]], tuple[str, ...]]]] = {}
+        self._key_orders: dict[tuple[str, ...], _KeyOrder] = {}
 
     def check(self, raw: dict[str, Any]) -> CheckedRow:
         try:  # a CSV row: text only, stripped in one pass
@@ -224,6 +225,122 @@ class RowChecker:
             row.row_key = self._row_key(ref, raw)
         return row
 
+    def check_all(self, raws: list[dict[str, Any]]) -> list[CheckedRow]:
+        """``check`` of many rows, column by column: the same rows, many times faster.
+
+        Each cell group (household cells, name parts, relationship and sex, birth) is looked
+        up per row in the checker's caches through C-level loops, and rows are put together
+        from the columns. A row that any check finds fault with is checked again on its own
+        by ``check``, so its problems (and their order) are exactly the row rules'.
+        """
+        if not raws:
+            return []
+        columns_of = tuple(raws[0])
+        try:
+            if not all(map(columns_of.__eq__, map(tuple, raws))):
+                raise TypeError("rows of different columns")
+            cells = dict(zip(columns_of, [list(map(str.strip, column)) for column
+                                          in zip(*map(dict.values, raws), strict=True)],
+                             strict=True))
+        except TypeError:  # spreadsheet cells (dates, numbers) or ragged rows
+            return [self.check(raw) for raw in raws]
+        count = len(raws)
+        blank = [""] * count
+
+        def column(name: str) -> list[str]:
+            return cells.get(name, blank)
+
+        suspect: set[int] = set()
+        rows = range(count)
+
+        def faults(results: list[Any]) -> None:
+            """Rows whose cached group result holds problems (its last item)."""
+            suspect.update(compress(rows, map(_LAST, results)))
+
+        refs = column("household_ref")
+        suspect.update(i for i, ref in enumerate(refs) if not ref or len(ref) > 100)
+
+        today, site = self.today, self.default_site
+        household_cells = list(zip(*map(column, _HOUSEHOLD_CELLS), strict=True))
+        households = _cached(self.households, household_cells,
+                             lambda group: _check_household(
+                                 dict(zip(_HOUSEHOLD_CELLS, group, strict=True)), today, site))
+        faults(households)
+
+        member_columns: dict[str, list[Any]] = {}
+        compact_ar: list[list[str]] = []
+        compact_en: list[list[str]] = []
+        for index, (part, ar_column, en_column) in enumerate(_NAME_COLUMNS):
+            results = _cached(self._parts, list(zip(
+                repeat(index, count), column(part), column(ar_column), column(en_column),
+                strict=True)),
+                lambda key: _check_name_part(_NAME_COLUMNS[key[0]][0], *key[1:]))
+            faults(results)
+            member_columns[ar_column], member_columns[en_column], ar_keys, en_keys, _p = (
+                list(map(itemgetter(item), results)) for item in range(5))
+            compact_ar.append(ar_keys)
+            compact_en.append(en_keys)
+        suspect.update(compress(rows, map(_NEITHER, member_columns["given_name_ar"],
+                                          member_columns["given_name_en"])))
+        member_columns["name_key_ar"] = list(map("".join, zip(*compact_ar, strict=True)))
+        member_columns["name_key_en"] = list(map("".join, zip(*compact_en, strict=True)))
+
+        kinds = _cached(self._kinds, list(zip(column("relationship"), column("sex"), strict=True)),
+                        lambda key: _check_kind(*key))
+        faults(kinds)
+        member_columns["relationship"] = list(map(itemgetter(0), kinds))
+        member_columns["sex"] = list(map(itemgetter(1), kinds))
+        births = _cached(self._births, list(zip(column("date_of_birth"), column("birth_year"),
+                                                column("dob_estimated"), strict=True)),
+                         lambda key: _check_birth(key[0], key[1], key[2], today))
+        faults(births)
+        member_columns["date_of_birth"] = list(map(itemgetter(0), births))
+        member_columns["dob_estimated"] = list(map(itemgetter(1), births))
+        needs_cells = column("specific_needs")
+        needs = {text: _needs(text) for text in set(needs_cells) if text}
+        suspect.update(i for i, text in enumerate(needs_cells) if text and needs[text][1])
+        member_columns["specific_needs"] = [list(needs[text][0]) if text else []
+                                            for text in needs_cells]
+
+        phone_cells = column("phone")
+        phones: dict[str, str | None] = {
+            text: normalise_phone(text) for text in set(phone_cells) if text}
+        suspect.update(i for i, text in enumerate(phone_cells)
+                       if text and not 6 <= len(phones[text].lstrip("+")) <= 15)  # type: ignore[union-attr]
+        phones[""] = None
+        number_cells, type_cells = column("document_number"), column("document_type")
+        documents: dict[str, str | None] = {
+            text: normalise_document(text) for text in set(number_cells) if text}
+        types: dict[str, DocumentType | None] = {"": None}
+        for text in set(type_cells):
+            if text:
+                types[text] = _DOCUMENT_TYPES.get(text.lower().replace(" ", "_"))
+        suspect.update(i for i, (kind_text, number) in enumerate(zip(
+            type_cells, number_cells, strict=True))
+            if (kind_text and types[kind_text] is None) or (number and not documents[number])
+            or (number and not kind_text))
+        documents[""] = None
+        member_columns["document_type"] = list(map(types.__getitem__, type_cells))
+
+        members = map(dict, map(zip, repeat(tuple(member_columns)),
+                                zip(*member_columns.values(), strict=True)))
+        checked = list(map(CheckedRow, refs, map(itemgetter(0), households), members,
+                           map(phones.__getitem__, phone_cells),
+                           map(documents.__getitem__, number_cells),
+                           self._row_keys(columns_of, cells, refs)))
+        for index in suspect:
+            checked[index] = self.check(raws[index])
+        return checked
+
+    def _row_keys(self, columns: tuple[str, ...], cells: dict[str, list[str]],
+                  refs: list[str]) -> Iterator[str]:
+        """``row_key`` of every row, from the columns (C-level loops over the rows)."""
+        pieces = [[f"{name}={value}" if value else "" for value in cells[name]]
+                  for name in sorted(columns)]
+        contents = map("\x1f".join, map(partial(filter, None), zip(*pieces, strict=True)))
+        texts = map("{}\x1e{}".format, refs, contents)
+        return map(methodcaller("hexdigest"), map(hashlib.sha256, map(str.encode, texts)))
+
     def _row_key(self, ref: str, raw: dict[str, str]) -> str:
         """``row_key(ref, raw)``, with the columns' order sorted once per file."""
         columns = tuple(raw)
@@ -280,6 +397,24 @@ class RowChecker:
             if unknown:
                 problems.append(("specific_needs", f"unknown code(s): {', '.join(unknown)}"))
             member["specific_needs"] = list(codes)
+
+
+_LAST = itemgetter(-1)
+
+
+def _NEITHER(first: Any, second: Any) -> bool:
+    return not (first or second)
+
+
+def _cached(cache: dict[Any, Any], keys: list[Any], compute: Callable[[Any], Any]
+            ) -> list[Any]:
+    """``cache[key]`` of every key, computing (once) those not yet in the cache."""
+    found = list(map(cache.get, keys))
+    if None in found:
+        for key in set(compress(keys, map(partial(is_, None), found))):
+            cache[key] = compute(key)
+        found = list(map(cache.__getitem__, keys))
+    return found
 
 
 def _getter(keys: list[str]) -> Callable[[dict[str, str]], tuple[str, ...]]:

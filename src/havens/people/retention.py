@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from havens.audit import service as audit
@@ -48,7 +48,7 @@ def _months_before(day: dt.date, months: int) -> dt.date:
     raise AssertionError("unreachable")
 
 
-def _identifying_left() -> object:
+def _identifying_left() -> ColumnElement[bool]:
     """SQL: the household still holds something that identifies someone."""
     member = exists().where(Individual.household_id == Household.id, or_(
         *[getattr(Individual, c).is_not(None) for c in _NAME_COLUMNS],

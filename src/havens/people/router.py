@@ -105,7 +105,7 @@ def import_file(
     all rows are valid, or with skip_invalid only the valid ones)."""
     filename = file.filename or "upload"
     IMPORTS.check(actor, "import")
-    max_bytes = settings.max_upload_mb * 1_000_000
+    max_bytes = settings.max_upload_mb * 1024 * 1024
     data = file.file.read(max_bytes + 1)
     check_upload(filename, data, allowed=_UPLOAD_TYPES, max_bytes=max_bytes)
     return importing.import_file(db, actor=actor, data=data, filename=filename,

@@ -114,10 +114,16 @@ def _read_xlsx(data: bytes) -> list[Table]:
         raise ValidationFailed(f"Not a readable XLSX file ({type(exc).__name__}).",
                                field="file") from exc
     tables = []
-    for sheet in book.worksheets:
-        rows = [list(r) for r in sheet.iter_rows(values_only=True)]
-        if rows:
-            tables.append(_table(sheet.title, rows))
+    try:
+        for sheet in book.worksheets:
+            rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+            if rows:
+                tables.append(_table(sheet.title, rows))
+    except ValidationFailed:
+        raise
+    except Exception as exc:  # a damaged part found only while reading rows (lazy parsing)
+        raise ValidationFailed(f"A sheet of this XLSX file is damaged ({type(exc).__name__}).",
+                               field="file") from exc
     book.close()
     if not tables:
         raise ValidationFailed("The workbook has no data.", field="file")

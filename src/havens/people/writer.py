@@ -266,7 +266,8 @@ def insert_members(db: Session, members: list[tuple[tuple[int, int, bool], Check
     enum = _ENUM_VALUES
     days: dict[Any, Any] = {None: None}
     needs_json: dict[tuple[str, ...], str] = {}
-    stamp: Any = _converter(_INDIVIDUALS.c.created_at, sqlite)(now)  # type: ignore[misc]
+    to_driver = _converter(_INDIVIDUALS.c.created_at, sqlite)
+    stamp = to_driver(now) if to_driver else now
     values = []
     for (household_id, site_id, present), row in members:
         m = row.member

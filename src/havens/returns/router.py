@@ -9,6 +9,7 @@ from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 
 from havens.exceptions import HavensError, ValidationFailed
 from havens.orgs.dependencies import AppSettings, CurrentPrincipal, DbSession
+from havens.orgs.ratelimit import IMPORTS
 from havens.people.crypto import FieldCipher
 from havens.returns import intentions, movements, reports, service
 from havens.returns.criteria import CRITERIA, Rating, ReturnStatus
@@ -95,6 +96,7 @@ def import_intentions(
     organisation: Annotated[str | None, Form(max_length=32)] = None,
 ) -> IntentionImportReport:
     """All rows or none: problems come back as ``error.details`` (row, column, reason)."""
+    IMPORTS.check(principal, "import")
     filename = file.filename or "upload"
     if not filename.lower().endswith(_UPLOAD_TYPES):
         raise ValidationFailed("Upload a .csv or .xlsx file.", field="file")

@@ -9,6 +9,8 @@ from fastapi import APIRouter, File, Form, Path, Query, UploadFile
 
 from havens.exceptions import ValidationFailed
 from havens.orgs.dependencies import CurrentPrincipal, DbSession
+from havens.orgs.ratelimit import IMPORTS
+from havens.orgs.uploads import check_upload
 from havens.safety import importing, service
 from havens.safety.incident_types import IncidentType
 from havens.safety.schemas import (
@@ -65,10 +67,13 @@ def import_incidents(
     organisation: Annotated[str | None, Form(max_length=32)] = None,
 ) -> IncidentImportReport:
     """All rows or none: problems come back as ``error.details`` (row, column, reason)."""
+    IMPORTS.check(principal, "import")
     filename = file.filename or "upload"
     if not filename.lower().endswith(_UPLOAD_TYPES):
         raise ValidationFailed("Upload a .csv or .xlsx file.", field="file")
-    return importing.import_incidents(db, actor=principal, data=file.file.read(),
+    data = file.file.read()
+    check_upload(filename, data)
+    return importing.import_incidents(db, actor=principal, data=data,
                                       filename=filename, organisation=organisation)
 
 

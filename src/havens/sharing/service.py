@@ -212,8 +212,9 @@ def masked_fields(dsa: DataSharingAgreement) -> list[str]:
 
 
 def _mask(read: HouseholdRead, hidden: list[str]) -> HouseholdRead:
-    household = {k: None for k in hidden if "." not in k}
-    member = {k.split(".", 1)[1]: None for k in hidden if k.startswith("members.")}
+    household: dict[str, Any] = {k: None for k in hidden if "." not in k}
+    member: dict[str, Any] = {k.split(".", 1)[1]: None for k in hidden
+                              if k.startswith("members.")}
     if "specific_needs" in member:
         member["specific_needs"] = []
     return read.model_copy(update={**household, "members": [

@@ -31,6 +31,12 @@ def context(db: Session, *, actor: Principal) -> dict[str, Any]:
 
 def page_modules() -> list[ModuleType]:
     """Domain page modules, each with a ``router``; added to as the domains land."""
-    from havens.web import admin_pages, agreements_pages, people_pages, zones_pages
+    from havens.web import (
+        admin_pages,
+        agreements_pages,
+        linkage_pages,
+        people_pages,
+        zones_pages,
+    )
 
-    return [admin_pages, zones_pages, agreements_pages, people_pages]
+    return [admin_pages, zones_pages, agreements_pages, people_pages, linkage_pages]

@@ -126,17 +126,20 @@ def overview(db: Session, *, actor: Principal, zones: list[Zone]) -> dict[str, A
 
     end = dt.date.today()
     start = end - dt.timedelta(days=29)
-    present = arrivals = departures = abroad = 0
-    suppressed = False
+    arrivals = departures = abroad = 0
+    try:
+        by_zone = occupancy.zones_present(db, actor=actor)
+    except HavensError:
+        by_zone = {}
+    suppressed = any(not isinstance(v, int) for v in by_zone.values())
+    present = sum(v for v in by_zone.values() if isinstance(v, int))
     for zone in zones:
         try:
-            occ = occupancy.zone_occupancy(db, actor=actor, zone_id=zone.id)
             moved = occupancy.flows(db, actor=actor, start=start, end=end, zone_id=zone.id)
         except HavensError:
             continue
-        suppressed = suppressed or occ.suppressed
-        present += _num(occ.population.individuals) or 0
         totals = moved.totals
+        suppressed = suppressed or moved.suppressed
         arrivals += _num(totals.arrivals) or 0
         departures += sum(_num(v) or 0 for v in totals.departures.values())
         abroad += _num(totals.departures_abroad) or 0

@@ -78,6 +78,7 @@ STANDARD_STATUSES = [N_("met"), N_("not_met"), N_("unknown")]
 SAFETY_STATUSES = [N_("safe"), N_("at_risk"), N_("unsafe")]
 INCIDENT_TYPES = [N_("shelling"), N_("armed_presence"), N_("crime"), N_("eviction_threat"),
                   N_("fire"), N_("explosive_remnants"), N_("gbv"), N_("child_protection")]
+DECISIONS = [N_("confirmed"), N_("superseded")]
 MESSAGES = [
     N_("Wrong email or password."),
     N_("Please log in."),

@@ -17,6 +17,7 @@ from havens.api_types import ObjectId
 from havens.exceptions import ValidationFailed
 from havens.orgs.dependencies import CurrentPrincipal, DbSession
 from havens.orgs.permissions import require
+from havens.orgs.ratelimit import IMPORTS
 from havens.zones import placement, site_import, sites
 from havens.zones import service as zone_service
 from havens.zones.models import SiteStatus, SiteType, ZoneStatus
@@ -34,6 +35,10 @@ from havens.zones.schemas import (
 )
 
 router = APIRouter(tags=["zones and sites"])
+
+GEOJSON_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"description": "A GeoJSON FeatureCollection (longitude/latitude)",
+          "content": {"application/geo+json": {"schema": {"type": "object"}}}}}
 
 GEOJSON = "application/geo+json"
 
@@ -57,7 +62,7 @@ def create_zone(data: ZoneCreate, principal: CurrentPrincipal, db: DbSession) ->
     return zone_service.to_read(db, zone_service.create_zone(db, actor=principal, data=data))
 
 
-@router.get("/zones.geojson")
+@router.get("/zones.geojson", response_class=Response, responses=GEOJSON_RESPONSE)
 def zones_geojson(
     principal: CurrentPrincipal, db: DbSession,
     status: list[ZoneStatus] | None = Query(default=None),
@@ -116,7 +121,7 @@ def create_site(data: SiteCreate, principal: CurrentPrincipal, db: DbSession) ->
     return sites.to_read(db, sites.create_site(db, actor=principal, data=data))
 
 
-@router.get("/sites.geojson")
+@router.get("/sites.geojson", response_class=Response, responses=GEOJSON_RESPONSE)
 def sites_geojson(
     principal: CurrentPrincipal, db: DbSession,
     zone: str | None = Query(default=None, max_length=32, description="zone code"),
@@ -167,6 +172,7 @@ def import_sites(
 ) -> dict[str, Any]:
     """Import a site list (XLSX or CSV); the same rules as ``havens sites import``."""
     require(principal, "sites.write")
+    IMPORTS.check(principal, "import")
     suffix = Path(file.filename or "").suffix.lower()
     if suffix not in (".xlsx", ".csv"):
         raise ValidationFailed("Upload an .xlsx or .csv file.", field="file")

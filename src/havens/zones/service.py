@@ -107,6 +107,8 @@ def create_zone(db: Session, *, actor: Principal, data: ZoneCreate) -> Zone:
     require(actor, "zones.write")
     _lock_zones(db)
     pcodes = geo_service.check_pcodes(db, pcodes=data.admin_pcodes, field="admin_pcodes")
+    if not pcodes:
+        raise ValidationFailed("Name at least one admin area P-code.", field="admin_pcodes")
     code = data.code.strip().upper() if data.code else _next_code(db, pcodes[0])
     _check_code_free(db, code)
     zone = Zone(code=code, name_en=data.name_en.strip(), name_ar=_clean(data.name_ar),
@@ -153,6 +155,8 @@ def _apply_update(db: Session, *, actor: Principal, zone: Zone, data: ZoneUpdate
             zone.code = code
     if values.get("admin_pcodes") is not None:
         pcodes = geo_service.check_pcodes(db, pcodes=values["admin_pcodes"], field="admin_pcodes")
+        if not pcodes:
+            raise ValidationFailed("Name at least one admin area P-code.", field="admin_pcodes")
         if pcodes != zone.admin_pcodes:
             changes["admin_pcodes"] = [zone.admin_pcodes, pcodes]
             zone.admin_pcodes = pcodes
@@ -326,8 +330,14 @@ def import_geojson(db: Session, *, actor: Principal, data: Any) -> ZoneImportRes
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
         raise ValidationFailed("Expected a GeoJSON FeatureCollection.", field="type")
     result = ZoneImportResult()
-    for index, feature in enumerate(data.get("features") or [], start=1):
-        props = (feature or {}).get("properties") or {}
+    features = data.get("features") or []
+    if not isinstance(features, list):
+        raise ValidationFailed("features must be a list of GeoJSON features.", field="features")
+    for index, feature in enumerate(features, start=1):
+        if not isinstance(feature, dict) or not isinstance(feature.get("properties") or {}, dict):
+            raise ValidationFailed(f"feature {index}: not a GeoJSON Feature object.",
+                                   field="features")
+        props = feature.get("properties") or {}
         where = f"feature {index} ({props.get('code') or 'no code'})"
         pcodes = props.get("admin_pcodes")
         if isinstance(pcodes, str):  # "SY0703, SY0700" from a spreadsheet or GIS attribute

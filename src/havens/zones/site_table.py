@@ -93,38 +93,47 @@ def read_table(path: Path, *, sheet: str | None = None,
 
 def _read_xlsx(path: Path, *, sheet: str | None, score: Callable[[Table], int] | None) -> Table:
     import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
 
     try:
         # Cached values, not formulas: P-code cells are often formulas to other workbooks.
         # keep_links=False: the cached copies of linked workbooks are not needed (and slow).
         book = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
-    except (InvalidFileException, OSError, KeyError, ValueError) as exc:
-        raise ValidationFailed(f"{path.name}: not a readable Excel workbook ({exc}).",
-                               field="file") from exc
+    except Exception as exc:  # openpyxl raises many kinds (zip, XML, key) on a damaged file
+        raise ValidationFailed(f"{path.name}: not a readable Excel workbook "
+                               f"({type(exc).__name__}).", field="file") from exc
     try:
-        if sheet is not None:
-            if sheet not in book.sheetnames:
-                raise ValidationFailed(f"{path.name} has no sheet {sheet!r} (sheets: "
-                                       f"{', '.join(book.sheetnames)}).", field="sheet")
-            names = [sheet]
-        else:
-            names = list(book.sheetnames)
-        best: tuple[int, str] | None = None
-        if len(names) > 1 and score is not None:
-            for name in names:
-                head = [list(r) for r in book[name].iter_rows(max_row=_HXL_SEARCH_ROWS + 1,
-                                                              values_only=True)]
-                try:
-                    value = score(make_table(head, sheet=name))
-                except ValidationFailed:
-                    continue
-                if best is None or value > best[0]:
-                    best = (value, name)
-        chosen = best[1] if best else names[0]
-        rows = [list(r) for r in book[chosen].iter_rows(values_only=True)]
+        return _choose_sheet(book, path=path, sheet=sheet, score=score)
+    except ValidationFailed:
+        raise
+    except Exception as exc:  # a damaged part found only while reading rows (lazy parsing)
+        raise ValidationFailed(f"{path.name}: a sheet of this workbook is damaged "
+                               f"({type(exc).__name__}).", field="file") from exc
     finally:
         book.close()
+
+
+def _choose_sheet(book: Any, *, path: Path, sheet: str | None,
+                  score: Callable[[Table], int] | None) -> Table:
+    if sheet is not None:
+        if sheet not in book.sheetnames:
+            raise ValidationFailed(f"{path.name} has no sheet {sheet!r} (sheets: "
+                                   f"{', '.join(book.sheetnames)}).", field="sheet")
+        names = [sheet]
+    else:
+        names = list(book.sheetnames)
+    best: tuple[int, str] | None = None
+    if len(names) > 1 and score is not None:
+        for name in names:
+            head = [list(r) for r in book[name].iter_rows(max_row=_HXL_SEARCH_ROWS + 1,
+                                                          values_only=True)]
+            try:
+                value = score(make_table(head, sheet=name))
+            except ValidationFailed:
+                continue
+            if best is None or value > best[0]:
+                best = (value, name)
+    chosen = best[1] if best else names[0]
+    rows = [list(r) for r in book[chosen].iter_rows(values_only=True)]
     return make_table(rows, sheet=chosen)
 
 

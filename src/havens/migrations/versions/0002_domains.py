@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-29 01:30:56.910291
+Create Date: 2026-11-29 02:29:20.227574
 """
 
 from __future__ import annotations
@@ -223,14 +223,20 @@ def upgrade() -> None:
 
     op.create_table('linkage_runs',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=True),
     sa.Column('started_by_id', sa.Integer(), nullable=True),
+    sa.Column('incremental', sa.Boolean(), nullable=False),
+    sa.Column('since_individual_id', sa.Integer(), nullable=False),
+    sa.Column('last_individual_id', sa.Integer(), nullable=False),
     sa.Column('model_version', sa.String(length=64), nullable=False),
+    sa.Column('model', sa.JSON(), nullable=False),
+    sa.Column('model_trained', sa.Boolean(), nullable=False),
     sa.Column('threshold', sa.Float(), nullable=False),
-    sa.Column('since', havens.database.UTCDateTime(timezone=True), nullable=True),
     sa.Column('records', sa.Integer(), nullable=False),
+    sa.Column('new_records', sa.Integer(), nullable=False),
     sa.Column('candidate_pairs', sa.Integer(), nullable=False),
     sa.Column('proposed', sa.Integer(), nullable=False),
+    sa.Column('seconds', sa.Float(), nullable=False),
     sa.Column('started_at', havens.database.UTCDateTime(timezone=True), nullable=False),
     sa.Column('finished_at', havens.database.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_linkage_runs_organisation_id_organisations')),
@@ -238,7 +244,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_linkage_runs'))
     )
     with op.batch_alter_table('linkage_runs', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_linkage_runs_organisation_id'), ['organisation_id'], unique=False)
+        batch_op.create_index('ix_linkage_runs_scope', ['organisation_id', 'id'], unique=False)
 
     op.create_table('people_imports',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -486,6 +492,25 @@ def upgrade() -> None:
         batch_op.create_index('ix_individuals_occupancy', ['site_id', 'present', 'sex', 'date_of_birth'], unique=False)
         batch_op.create_index(batch_op.f('ix_individuals_phone_hash'), ['phone_hash'], unique=False)
 
+    op.create_table('linkage_household_merges',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kept_household_id', sa.Integer(), nullable=False),
+    sa.Column('merged_household_id', sa.Integer(), nullable=False),
+    sa.Column('merge_ids', sa.JSON(), nullable=False),
+    sa.Column('merged_by_id', sa.Integer(), nullable=True),
+    sa.Column('merged_at', havens.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('unmerged_by_id', sa.Integer(), nullable=True),
+    sa.Column('unmerged_at', havens.database.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['kept_household_id'], ['households.id'], name=op.f('fk_linkage_household_merges_kept_household_id_households')),
+    sa.ForeignKeyConstraint(['merged_by_id'], ['users.id'], name=op.f('fk_linkage_household_merges_merged_by_id_users')),
+    sa.ForeignKeyConstraint(['merged_household_id'], ['households.id'], name=op.f('fk_linkage_household_merges_merged_household_id_households')),
+    sa.ForeignKeyConstraint(['unmerged_by_id'], ['users.id'], name=op.f('fk_linkage_household_merges_unmerged_by_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_linkage_household_merges'))
+    )
+    with op.batch_alter_table('linkage_household_merges', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_linkage_household_merges_kept_household_id'), ['kept_household_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_linkage_household_merges_merged_household_id'), ['merged_household_id'], unique=False)
+
     op.create_table('movements',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('household_id', sa.Integer(), nullable=False),
@@ -534,7 +559,6 @@ def upgrade() -> None:
 
     op.create_table('linkage_candidate_pairs',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('organisation_id', sa.Integer(), nullable=False),
     sa.Column('run_id', sa.Integer(), nullable=False),
     sa.Column('individual_l_id', sa.Integer(), nullable=False),
     sa.Column('individual_r_id', sa.Integer(), nullable=False),
@@ -550,7 +574,6 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['decided_by_id'], ['users.id'], name=op.f('fk_linkage_candidate_pairs_decided_by_id_users')),
     sa.ForeignKeyConstraint(['individual_l_id'], ['individuals.id'], name=op.f('fk_linkage_candidate_pairs_individual_l_id_individuals')),
     sa.ForeignKeyConstraint(['individual_r_id'], ['individuals.id'], name=op.f('fk_linkage_candidate_pairs_individual_r_id_individuals')),
-    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_linkage_candidate_pairs_organisation_id_organisations')),
     sa.ForeignKeyConstraint(['run_id'], ['linkage_runs.id'], name=op.f('fk_linkage_candidate_pairs_run_id_linkage_runs')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_linkage_candidate_pairs')),
     sa.UniqueConstraint('individual_l_id', 'individual_r_id', name='uq_linkage_pair')
@@ -559,7 +582,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_linkage_candidate_pairs_individual_l_id'), ['individual_l_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_linkage_candidate_pairs_individual_r_id'), ['individual_r_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_linkage_candidate_pairs_run_id'), ['run_id'], unique=False)
-        batch_op.create_index('ix_linkage_pairs_queue', ['organisation_id', 'decision', 'match_probability'], unique=False)
+        batch_op.create_index('ix_linkage_pairs_queue', ['decision', 'match_probability'], unique=False)
 
     op.create_table('return_movements',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -647,6 +670,26 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_security_incidents_sensitive'), ['sensitive'], unique=False)
         batch_op.create_index('ix_security_incidents_zone_occurred', ['zone_id', 'occurred_at'], unique=False)
 
+    op.create_table('linkage_labels',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('pair_id', sa.Integer(), nullable=True),
+    sa.Column('is_match', sa.Boolean(), nullable=False),
+    sa.Column('features', sa.JSON(), nullable=False),
+    sa.Column('probability', sa.Float(), nullable=True),
+    sa.Column('model_version', sa.String(length=64), nullable=False),
+    sa.Column('source', sa.String(length=16), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=True),
+    sa.Column('reviewer_id', sa.Integer(), nullable=True),
+    sa.Column('decided_at', havens.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('superseded', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_linkage_labels_organisation_id_organisations')),
+    sa.ForeignKeyConstraint(['pair_id'], ['linkage_candidate_pairs.id'], name=op.f('fk_linkage_labels_pair_id_linkage_candidate_pairs')),
+    sa.ForeignKeyConstraint(['reviewer_id'], ['users.id'], name=op.f('fk_linkage_labels_reviewer_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_linkage_labels'))
+    )
+    with op.batch_alter_table('linkage_labels', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_linkage_labels_pair_id'), ['pair_id'], unique=False)
+
     op.create_table('linkage_merges',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('pair_id', sa.Integer(), nullable=False),
@@ -680,6 +723,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_linkage_merges_kept_id'))
 
     op.drop_table('linkage_merges')
+    with op.batch_alter_table('linkage_labels', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_linkage_labels_pair_id'))
+
+    op.drop_table('linkage_labels')
     with op.batch_alter_table('security_incidents', schema=None) as batch_op:
         batch_op.drop_index('ix_security_incidents_zone_occurred')
         batch_op.drop_index(batch_op.f('ix_security_incidents_sensitive'))
@@ -709,6 +756,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_movements_household_id'))
 
     op.drop_table('movements')
+    with op.batch_alter_table('linkage_household_merges', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_linkage_household_merges_merged_household_id'))
+        batch_op.drop_index(batch_op.f('ix_linkage_household_merges_kept_household_id'))
+
+    op.drop_table('linkage_household_merges')
     with op.batch_alter_table('individuals', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_individuals_phone_hash'))
         batch_op.drop_index('ix_individuals_occupancy')
@@ -759,7 +811,7 @@ def downgrade() -> None:
     op.drop_table('registration_sequences')
     op.drop_table('people_imports')
     with op.batch_alter_table('linkage_runs', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_linkage_runs_organisation_id'))
+        batch_op.drop_index('ix_linkage_runs_scope')
 
     op.drop_table('linkage_runs')
     with op.batch_alter_table('data_sharing_agreements', schema=None) as batch_op:

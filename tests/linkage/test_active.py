@@ -1,0 +1,70 @@
+"""Active learning: uncertain pairs first, spread over groups; the queue's ``order=active``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from havens.exceptions import ValidationFailed
+from havens.linkage import active, service
+from havens.orgs.models import User
+from havens.orgs.permissions import Principal
+from tests.linkage.conftest import Registry, share
+
+
+def test_uncertain_pairs_come_first() -> None:
+    items = [active.Item(1, 0.99, 0.8, "a"), active.Item(2, 0.81, 0.8, "a"),
+             active.Item(3, 0.93, 0.8, "a")]
+    assert active.order(items) == [2, 3, 1]
+
+
+def test_round_robin_over_groups() -> None:
+    items = [active.Item(1, 0.50, 0.5, "clan"), active.Item(2, 0.51, 0.5, "clan"),
+             active.Item(3, 0.52, 0.5, "clan"), active.Item(4, 0.70, 0.5, "other")]
+    # The other group's pair comes second though three of the clan are more uncertain.
+    assert active.order(items) == [1, 4, 2, 3]
+
+
+def test_select_batch_skips_labelled_pairs(monkeypatch: pytest.MonkeyPatch) -> None:
+    p = np.array([0.5, 0.9, 0.45, 0.1, 0.55])
+    groups = ["a", "a", "b", "b", "c"]
+    monkeypatch.setattr(active, "EXPLORE", 0.0)
+    assert active.select_batch(p, groups, 2, exclude={0}) == [2, 4]
+
+
+def test_select_batch_explores_the_whole_range() -> None:
+    p = np.concatenate([np.full(50, 0.5), np.linspace(0.0, 1.0, 50)])
+    chosen = active.select_batch(p, ["g"] * 100, 10)
+    assert len(set(chosen)) == 10
+    # Half spread over the probability bands, the rest at the boundary.
+    assert len({min(int(p[i] * 10), 9) for i in chosen}) >= 4
+    assert sum(p[i] == 0.5 for i in chosen) >= 5
+
+
+def test_queue_active_order(client: TestClient, db: Session, registry: Registry,
+                            system: Principal,
+                            token_for: Callable[[User], dict[str, str]]) -> None:
+    share(db, registry.sarc, registry.unhcr)
+    run = service.run(db, actor=system, threshold=0.5)
+    reviewer = registry.p(registry.reviewer)
+    default = service.list_candidates(db, actor=reviewer, page_size=200)
+    assert [p.match_probability for p in default.items] == sorted(
+        (p.match_probability for p in default.items), reverse=True)
+    ordered = service.list_candidates(db, actor=reviewer, page_size=200, order="active")
+    assert ordered.total == default.total
+    assert sorted(p.id for p in ordered.items) == sorted(p.id for p in default.items)
+    closest = min(default.items, key=lambda p: (abs(p.match_probability - run.threshold), p.id))
+    assert ordered.items[0].id == closest.id
+    page2 = service.list_candidates(db, actor=reviewer, page=2, page_size=1, order="active")
+    assert page2.items[0].id == ordered.items[1].id
+    with pytest.raises(ValidationFailed):
+        service.list_candidates(db, actor=reviewer, order="random")
+    body = client.get("/api/v1/linkage/candidates", params={"order": "active",
+                                                            "page_size": 200},
+                      headers=token_for(registry.reviewer))
+    assert body.status_code == 200, body.text
+    assert [p["id"] for p in body.json()["items"]] == [p.id for p in ordered.items]
