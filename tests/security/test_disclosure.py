@@ -15,6 +15,7 @@ from havens.interop.disclosure import SUPPRESSED, Protected, protect
 from havens.people import occupancy
 from havens.people import service as people_service
 from havens.people.crypto import FieldCipher
+from havens.people.models import Sex
 from havens.people.schemas import HouseholdCreate
 from tests.interop.test_disclosure import recoverable
 from tests.people.conftest import World, household_payload, member
@@ -39,15 +40,20 @@ def _zone(db: Session, world: World, cipher: FieldCipher) -> None:
 
 
 def _as_table(result: occupancy.ZoneOccupancy) -> Protected:
+    """The published figures as a table: one row per site, or the zone alone for outsiders."""
     def cells(population: occupancy.Population) -> list[int | str]:
         return [population.by_sex_age[s][g] for s, g in occupancy._SEX_AGE]
 
-    rows = [s.population for s in result.sites]
+    def by_sex(population: occupancy.Population) -> list[int | str]:
+        # In the order of occupancy._SEX_GROUPS (the order of Sex: men, then women).
+        return [population.male if sex is Sex.male else population.female for sex in Sex]
+
+    rows = [s.population for s in result.sites] or [result.population]
     return Protected(
         cells=[cells(p) for p in rows], row_totals=[p.individuals for p in rows],
         column_totals=cells(result.population), total=result.population.individuals,
-        primary=0, secondary=0, group_totals=[[p.female, p.male] for p in rows],
-        group_column_totals=[result.population.female, result.population.male])
+        primary=0, secondary=0, group_totals=[by_sex(p) for p in rows],
+        group_column_totals=by_sex(result.population))
 
 
 def test_primary_suppression_alone_would_leak(db: Session, world: World,
@@ -68,7 +74,7 @@ def test_published_occupancy_protects_every_small_count(db: Session, world: Worl
     _zone(db, world, cipher)
     for user in (world.liaison, world.state_viewer, world.viewer_same_org):
         shown = occupancy.zone_occupancy(db, actor=world.p(user), zone_id=world.zone.id, on=ON)
-        assert shown.suppressed
+        assert shown.suppressed and shown.sites == []  # outsiders see the zone as a whole
         table = _as_table(shown)
         assert table.cells[0][occupancy._SEX_AGE.index(("F", "0-4"))] == SUPPRESSED
         assert recoverable(table, occupancy._SEX_GROUPS) == []
@@ -84,7 +90,9 @@ def test_site_occupancy_and_flows_are_protected_too(db: Session, world: World,
     site = occupancy.site_occupancy(db, actor=world.p(world.liaison),
                                     site_id=world.sites[0].id, on=ON)
     assert site.population.by_sex_age["F"]["0-4"] == SUPPRESSED
-    assert site.population.female != 12  # would give the girls away with the women's 10
+    # The women's total (12) is shown, so the 10 women are withheld: 12 - 10 would give the
+    # girls away.
+    assert site.population.by_sex_age["F"]["18-59"] != 10
     arrived = dt.date(2025, 12, 3)
     flows = occupancy.flows(db, actor=world.p(world.liaison), start=arrived,
                             end=arrived + dt.timedelta(days=1), zone_id=world.zone.id)
