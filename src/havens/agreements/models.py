@@ -7,10 +7,10 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, Date, Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from havens.database import Base, utcnow
+from havens.database import Base, string_enum, utcnow
 from havens.orgs.models import Organisation
 from havens.zones.models import Zone
 
@@ -32,9 +32,6 @@ class VersionStatus(enum.StrEnum):
     superseded = "superseded"  # a later version was made (before or after this one was signed)
 
 
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, name=name, native_enum=False, length=32, validate_strings=True,
-                values_callable=lambda members: [m.value for m in members])
 
 
 class Agreement(Base):
@@ -61,8 +58,8 @@ class AgreementVersion(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"), index=True)
     number: Mapped[int]
-    status: Mapped[VersionStatus] = mapped_column(_enum(VersionStatus, "agreement_version_status"),
-                                                  default=VersionStatus.open)
+    status: Mapped[VersionStatus] = mapped_column(
+        string_enum(VersionStatus, "agreement_version_status"), default=VersionStatus.open)
     terms: Mapped[dict[str, Any]] = mapped_column(JSON)
     canonical_terms: Mapped[str] = mapped_column(Text)
     hash: Mapped[str] = mapped_column(String(64), index=True)
@@ -92,7 +89,7 @@ class VersionParty(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("agreement_versions.id"), index=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
-    role: Mapped[PartyRole] = mapped_column(_enum(PartyRole, "agreement_party_role"))
+    role: Mapped[PartyRole] = mapped_column(string_enum(PartyRole, "agreement_party_role"))
     required_signer: Mapped[bool] = mapped_column(default=False)
 
     version: Mapped[AgreementVersion] = relationship(back_populates="parties")

@@ -12,7 +12,6 @@ import enum
 
 from sqlalchemy import (
     Date,
-    Enum,
     Float,
     ForeignKey,
     Index,
@@ -23,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from havens.database import Base, utcnow
+from havens.database import Base, string_enum, utcnow
 from havens.orgs.models import Organisation
 
 
@@ -52,9 +51,6 @@ class CommitmentState(enum.StrEnum):
     waived = "waived"
 
 
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, name=name, native_enum=False, length=32, validate_strings=True,
-                values_callable=lambda members: [m.value for m in members])
 
 
 class Activity(Base):
@@ -68,7 +64,7 @@ class Activity(Base):
     funding_org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
     #: A donor that is not an organisation of this platform (ECHO, BHA...), as written.
     donor: Mapped[str | None] = mapped_column(String(200))
-    sector: Mapped[Sector] = mapped_column(_enum(Sector, "assistance_sector"))
+    sector: Mapped[Sector] = mapped_column(string_enum(Sector, "assistance_sector"))
     activity_type: Mapped[str] = mapped_column(String(64), doc="code from activity_types.json")
     zone_id: Mapped[int] = mapped_column(ForeignKey("zones.id"), index=True)
     site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
@@ -84,7 +80,7 @@ class Activity(Base):
     reached_men: Mapped[int | None] = mapped_column(Integer)
     reached_older_women: Mapped[int | None] = mapped_column(Integer)
     reached_older_men: Mapped[int | None] = mapped_column(Integer)
-    status: Mapped[ActivityStatus] = mapped_column(_enum(ActivityStatus, "activity_status"),
+    status: Mapped[ActivityStatus] = mapped_column(string_enum(ActivityStatus, "activity_status"),
                                                    default=ActivityStatus.ongoing)
     notes: Mapped[str | None] = mapped_column(Text)
     #: Which import created it (the file's SHA-256), when imported.
@@ -162,7 +158,8 @@ class CommitmentStatus(Base):
     commitment_ref: Mapped[str] = mapped_column(String(40))
     zone_id: Mapped[int] = mapped_column(ForeignKey("zones.id"), index=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
-    status: Mapped[CommitmentState] = mapped_column(_enum(CommitmentState, "commitment_state"))
+    status: Mapped[CommitmentState] = mapped_column(
+        string_enum(CommitmentState, "commitment_state"))
     effective_on: Mapped[dt.date] = mapped_column(Date)
     #: "computed" from an indicator, or "attested" by a person with evidence.
     basis: Mapped[str] = mapped_column(String(16))

@@ -24,7 +24,6 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
-    Enum,
     Float,
     ForeignKey,
     Index,
@@ -34,12 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from havens.database import Base, utcnow
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, name=name, native_enum=False, length=32, validate_strings=True,
-                values_callable=lambda members: [m.value for m in members])
+from havens.database import Base, string_enum, utcnow
 
 
 class Decision(enum.StrEnum):
@@ -101,7 +95,7 @@ class CandidatePair(Base):
     #: Comparison vector for learned scorers (levels and term frequencies; no personal data).
     features: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     model_version: Mapped[str] = mapped_column(String(64))
-    decision: Mapped[Decision] = mapped_column(_enum(Decision, "linkage_decision"),
+    decision: Mapped[Decision] = mapped_column(string_enum(Decision, "linkage_decision"),
                                                default=Decision.pending)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[dt.datetime | None]

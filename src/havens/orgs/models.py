@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Enum, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from havens.database import Base, utcnow
+from havens.database import Base, string_enum, utcnow
 
 
 class OrgKind(enum.StrEnum):
@@ -29,9 +29,6 @@ class Role(enum.StrEnum):
     viewer = "viewer"
 
 
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    # Stored as plain strings with a CHECK constraint: portable, and readable in raw SQL.
-    return Enum(cls, name=name, native_enum=False, length=32, validate_strings=True)
 
 
 class Organisation(Base):
@@ -41,7 +38,7 @@ class Organisation(Base):
     name: Mapped[str] = mapped_column(String(200))
     name_ar: Mapped[str | None] = mapped_column(String(200))
     acronym: Mapped[str] = mapped_column(String(32), unique=True)
-    kind: Mapped[OrgKind] = mapped_column(_enum(OrgKind, "org_kind"))
+    kind: Mapped[OrgKind] = mapped_column(string_enum(OrgKind, "org_kind"))
     country: Mapped[str] = mapped_column(String(3), doc="ISO 3166-1 alpha-3")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
@@ -55,7 +52,7 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     display_name: Mapped[str] = mapped_column(String(200))
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
-    role: Mapped[Role] = mapped_column(_enum(Role, "user_role"))
+    role: Mapped[Role] = mapped_column(string_enum(Role, "user_role"))
     is_active: Mapped[bool] = mapped_column(default=True)
     password_hash: Mapped[str | None] = mapped_column(String(200))
     language: Mapped[str | None] = mapped_column(String(8))

@@ -16,7 +16,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Date,
-    Enum,
     Float,
     ForeignKey,
     Index,
@@ -28,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from havens.database import Base, utcnow
+from havens.database import Base, string_enum, utcnow
 
 
 class HouseholdStatus(enum.StrEnum):
@@ -90,9 +89,6 @@ class ConsentPurpose(enum.StrEnum):
     statistics = "statistics"
 
 
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, name=name, native_enum=False, length=32, validate_strings=True,
-                values_callable=lambda members: [m.value for m in members])
 
 
 class RegistrationSequence(Base):
@@ -126,8 +122,8 @@ class Household(Base):
     arrival_date: Mapped[dt.date] = mapped_column(Date)
     shelter_lon: Mapped[float | None] = mapped_column(Float)
     shelter_lat: Mapped[float | None] = mapped_column(Float)
-    status: Mapped[HouseholdStatus] = mapped_column(_enum(HouseholdStatus, "household_status"),
-                                                    default=HouseholdStatus.present)
+    status: Mapped[HouseholdStatus] = mapped_column(
+        string_enum(HouseholdStatus, "household_status"), default=HouseholdStatus.present)
     consent_registration: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_sharing: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_purposes: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -156,7 +152,7 @@ class Individual(Base):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
     present: Mapped[bool] = mapped_column(Boolean, default=True)
-    relationship: Mapped[Relationship] = mapped_column(_enum(Relationship, "relationship"))
+    relationship: Mapped[Relationship] = mapped_column(string_enum(Relationship, "relationship"))
     given_name_ar: Mapped[str | None] = mapped_column(String(100))
     father_name_ar: Mapped[str | None] = mapped_column(String(100))
     grandfather_name_ar: Mapped[str | None] = mapped_column(String(100))
@@ -168,14 +164,14 @@ class Individual(Base):
     #: Folded names without spaces (see havens.people.names), searched with LIKE.
     name_key_ar: Mapped[str] = mapped_column(String(400), default="")
     name_key_en: Mapped[str] = mapped_column(String(400), default="")
-    sex: Mapped[Sex] = mapped_column(_enum(Sex, "sex"))
+    sex: Mapped[Sex] = mapped_column(string_enum(Sex, "sex"))
     #: When only the year is known, 1 July of that year (mid-year) with ``dob_estimated``.
     date_of_birth: Mapped[dt.date] = mapped_column(Date)
     dob_estimated: Mapped[bool] = mapped_column(Boolean, default=False)
     specific_needs: Mapped[list[str]] = mapped_column(JSON, default=list)
     phone_enc: Mapped[str | None] = mapped_column(String(200))
     phone_hash: Mapped[str | None] = mapped_column(String(80), index=True)
-    document_type: Mapped[DocumentType | None] = mapped_column(_enum(DocumentType,
+    document_type: Mapped[DocumentType | None] = mapped_column(string_enum(DocumentType,
                                                                      "document_type"))
     document_number_enc: Mapped[str | None] = mapped_column(String(200))
     document_number_hash: Mapped[str | None] = mapped_column(String(80), index=True)
@@ -198,13 +194,13 @@ class Movement(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
-    kind: Mapped[MovementKind] = mapped_column(_enum(MovementKind, "movement_kind"))
+    kind: Mapped[MovementKind] = mapped_column(string_enum(MovementKind, "movement_kind"))
     moved_on: Mapped[dt.date] = mapped_column(Date)
     #: The site the movement counts for: arrived at, departed from, relocated from.
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
     to_site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
     destination_type: Mapped[DestinationType | None] = mapped_column(
-        _enum(DestinationType, "destination_type"))
+        string_enum(DestinationType, "destination_type"))
     destination_pcode: Mapped[str | None] = mapped_column(String(20))
     destination_country: Mapped[str | None] = mapped_column(String(3), doc="ISO alpha-3")
     details: Mapped[str | None] = mapped_column(Text)

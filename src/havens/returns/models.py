@@ -7,16 +7,11 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, Date, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from havens.database import Base, utcnow
+from havens.database import Base, string_enum, utcnow
 from havens.returns.criteria import ReturnStatus
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, name=name, native_enum=False, length=32, validate_strings=True,
-                values_callable=lambda members: [m.value for m in members])
 
 
 class Intention(enum.StrEnum):
@@ -54,7 +49,7 @@ class AreaAssessment(Base):
     assessed_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     #: criterion -> {"rating": ..., "notes": ...}
     criteria: Mapped[dict[str, Any]] = mapped_column(JSON)
-    status: Mapped[ReturnStatus] = mapped_column(_enum(ReturnStatus, "return_status"))
+    status: Mapped[ReturnStatus] = mapped_column(string_enum(ReturnStatus, "return_status"))
     status_reason: Mapped[str] = mapped_column(Text)
     notes: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -74,7 +69,7 @@ class ReturnIntention(Base):
     household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     surveyed_on: Mapped[dt.date] = mapped_column(Date)
-    intention: Mapped[Intention] = mapped_column(_enum(Intention, "return_intention"))
+    intention: Mapped[Intention] = mapped_column(string_enum(Intention, "return_intention"))
     preconditions: Mapped[list[str]] = mapped_column(JSON, default=list)
     destination_pcode: Mapped[str | None] = mapped_column(ForeignKey("admin_areas.pcode"))
     notes: Mapped[str | None] = mapped_column(Text)
@@ -92,7 +87,7 @@ class ReturnMovement(Base):
     household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"),
                                                  doc="recording (registering) organisation")
-    kind: Mapped[ReturnKind] = mapped_column(_enum(ReturnKind, "return_kind"))
+    kind: Mapped[ReturnKind] = mapped_column(string_enum(ReturnKind, "return_kind"))
     facilitating_org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
     from_site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
     from_zone_id: Mapped[int | None] = mapped_column(ForeignKey("zones.id"), index=True)
@@ -108,7 +103,7 @@ class ReturnMovement(Base):
     consent_given_by: Mapped[str | None] = mapped_column(String(100))
     consent_notes: Mapped[str | None] = mapped_column(Text)
     transport_support: Mapped[TransportSupport] = mapped_column(
-        _enum(TransportSupport, "transport_support"), default=TransportSupport.none)
+        string_enum(TransportSupport, "transport_support"), default=TransportSupport.none)
     transport_details: Mapped[str | None] = mapped_column(Text)
     #: The destination's return status when the return was recorded (or "not_assessed").
     area_status: Mapped[str] = mapped_column(String(32))

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     CheckConstraint,
-    Enum,
     Float,
     ForeignKey,
     Index,
@@ -20,15 +18,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from havens.database import Base, utcnow
+from havens.database import Base, string_enum, utcnow
 from havens.orgs.models import Organisation
 from havens.safety.incident_types import IncidentType
 from havens.zones.models import Zone
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, name=name, native_enum=False, length=32, validate_strings=True,
-                values_callable=lambda members: [m.value for m in members])
 
 
 class SecurityIncident(Base):
@@ -50,7 +43,7 @@ class SecurityIncident(Base):
     #: False when the point reported lies outside the zone's boundary (an incident near it).
     inside_zone: Mapped[bool] = mapped_column(default=True)
     occurred_at: Mapped[dt.datetime]
-    incident_type: Mapped[IncidentType] = mapped_column(_enum(IncidentType, "incident_type"),
+    incident_type: Mapped[IncidentType] = mapped_column(string_enum(IncidentType, "incident_type"),
                                                         index=True)
     severity: Mapped[int] = mapped_column(Integer)
     #: {"killed": {"female_child": n, ...}, "injured": {...}}: counts only.

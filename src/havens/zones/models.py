@@ -6,10 +6,10 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, Date, Enum, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from havens.database import Base, utcnow
+from havens.database import Base, string_enum, utcnow
 
 
 class ZoneStatus(enum.StrEnum):
@@ -46,9 +46,6 @@ class SiteStatus(enum.StrEnum):
     closed = "closed"
 
 
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, name=name, native_enum=False, length=32, validate_strings=True,
-                values_callable=lambda members: [m.value for m in members])
 
 
 class Zone(Base):
@@ -58,7 +55,7 @@ class Zone(Base):
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name_en: Mapped[str] = mapped_column(String(200))
     name_ar: Mapped[str | None] = mapped_column(String(200))
-    status: Mapped[ZoneStatus] = mapped_column(_enum(ZoneStatus, "zone_status"),
+    status: Mapped[ZoneStatus] = mapped_column(string_enum(ZoneStatus, "zone_status"),
                                                default=ZoneStatus.proposed, index=True)
     status_reason: Mapped[str | None] = mapped_column(Text)
     status_changed_at: Mapped[dt.datetime | None]
@@ -86,8 +83,8 @@ class Site(Base):
     code: Mapped[str] = mapped_column(String(32), unique=True, doc="CP + 6 digits in NW Syria")
     name_en: Mapped[str] = mapped_column(String(300))
     name_ar: Mapped[str | None] = mapped_column(String(300))
-    site_type: Mapped[SiteType] = mapped_column(_enum(SiteType, "site_type"))
-    status: Mapped[SiteStatus] = mapped_column(_enum(SiteStatus, "site_status"),
+    site_type: Mapped[SiteType] = mapped_column(string_enum(SiteType, "site_type"))
+    status: Mapped[SiteStatus] = mapped_column(string_enum(SiteStatus, "site_status"),
                                                default=SiteStatus.open)
     lon: Mapped[float] = mapped_column(Float)
     lat: Mapped[float] = mapped_column(Float)
