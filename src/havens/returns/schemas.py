@@ -3,31 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from havens.returns.criteria import Criterion, Rating, ReturnStatus
 from havens.returns.models import Intention, ReturnKind, TransportSupport
+from havens.schemas import Input
 
 Count = int | str
 _DATE = Field(strict=False)
 MAX_ID = 2_147_483_647  # ids are 32-bit integers on both databases
-
-
-class Input(BaseModel):
-    """Base of the input shapes: strict, and no NUL characters in any text (PostgreSQL cannot
-    store them; a NUL in a form or file is a mistake, not data)."""
-
-    model_config = ConfigDict(strict=True)
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _no_nul(cls, value: Any) -> Any:
-        texts = value if isinstance(value, list) else [value]
-        if any(isinstance(t, str) and "\x00" in t for t in texts):
-            raise ValueError("text must not contain NUL characters")
-        return value
 
 
 # --- area assessments ------------------------------------------------------------------------

@@ -3,29 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from havens.safety.incident_types import CASUALTY_KEYS, IncidentType
 from havens.safety.status import SafetyStatus
+from havens.schemas import Input
 
 Count = int | str
-
-
-class Input(BaseModel):
-    """Base of the input shapes: strict, and no NUL characters in any text (PostgreSQL cannot
-    store them; a NUL in a form or file is a mistake, not data)."""
-
-    model_config = ConfigDict(strict=True)
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _no_nul(cls, value: Any) -> Any:
-        texts = value if isinstance(value, list) else [value]
-        if any(isinstance(t, str) and "\x00" in t for t in texts):
-            raise ValueError("text must not contain NUL characters")
-        return value
 
 
 class CasualtyCounts(BaseModel):
