@@ -31,8 +31,11 @@ from havens.people.generator import Generator, to_csv
 
 
 def run(kind: str, postgres_url: str, data: bytes, rows: int, site: str) -> None:
-    # Modules a running server has loaded already (one computes an argon2 hash on import).
-    importlib.import_module("havens.orgs.security")
+    # Modules a running server (and the CLI, at start) has loaded already: one computes an
+    # argon2 hash on import, and the import's first step looks up the organisation through
+    # havens.orgs.service.
+    for module in ("havens.orgs.security", "havens.orgs.service"):
+        importlib.import_module(module)
     with fresh_database(kind, postgres_url) as url:
         prepare(url, zones=1, sites_per_zone=1)
         cipher = FieldCipher([("bench", os.urandom(32))])

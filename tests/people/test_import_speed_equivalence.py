@@ -1,9 +1,10 @@
 """The fast import path gives the rows the row-by-row rules give.
 
-The import checks a file with one ``RowChecker`` (results of repeated cells reused), encrypts
-and hashes in batches and writes driver tuples. These tests pin what lands in the database
-against values worked out independently: by hand, or by the single-value functions
-(``check_row`` with no cache, ``records.row_key``, ``FieldCipher.blind_index``).
+The import checks a file column by column (``check_columns``, results of repeated cells
+reused), encrypts and hashes in batches and writes driver tuples from the columns. These tests
+pin what lands in the database against values worked out independently: by hand, or by the
+single-value functions (``check_row`` with no cache, ``records.row_key``,
+``FieldCipher.blind_index``).
 """
 
 from __future__ import annotations
@@ -176,22 +177,19 @@ def test_document_numbers_normalise_alike_in_ascii_and_unicode() -> None:
 
 
 def test_a_file_checked_column_by_column_checks_as_row_by_row() -> None:
-    """``check_all`` (the import's path) against ``check_row``, row by row, with a fresh cache."""
-    messy = [raw for raw in messy_rows() if all(isinstance(v, str) for v in raw.values())]
-    columns = sorted({name for raw in messy for name in raw})
-    rows = [{name: raw.get(name, "") for name in columns} for raw in messy]  # one file's shape
-    checked = records.RowChecker(today=TODAY, default_site="CP001001").check_all(
-        [dict(raw) for raw in rows])
-    assert len(checked) == len(rows)
-    for raw, fast in zip(rows, checked, strict=True):
+    """``check_columns`` (the import's path) against ``check_row``, row by row, fresh caches."""
+    messy = messy_rows()
+    checked = records.check_columns(records.RowChecker(today=TODAY, default_site="CP001001"),
+                                    records.cells_of(messy))
+    assert len(checked) == len(messy)
+    for index, raw in enumerate(messy):
+        fast = checked.row(index)
         alone = records.check_row(dict(raw), today=TODAY, default_site="CP001001")
         assert (fast.household_ref, fast.household, fast.member, fast.phone,
                 fast.document_number, fast.row_key, fast.problems) == (
             alone.household_ref, alone.household, alone.member, alone.phone,
             alone.document_number, alone.row_key, alone.problems), raw
-    assert sum(1 for row in checked if row.problems) == 2 * 21
-    assert sum(1 for row in checked if row.row_key) == len(rows) - 2 * 21 > 0
-    # Rows of different shapes (or spreadsheet cells) are checked one by one, alike.
-    mixed = records.RowChecker(today=TODAY).check_all(messy_rows())
-    assert [row.problems for row in mixed] == [
-        records.check_row(raw, today=TODAY).problems for raw in messy_rows()]
+    assert len(checked.problems) == 2 * 21
+    assert sum(1 for key in checked.row_keys if key) == len(messy) - 2 * 21 > 0
+    # Rows with shared household cells share one household dict (checked once).
+    assert checked.households[0] is checked.households[1]

@@ -1,7 +1,9 @@
 """Reading registration files: CSV and XLSX, Kobo/ODK exports, HXL hashtags, mapping files.
 
-The result is a list of rows keyed by canonical column names (``havens.people.records``) with
-the row number a spreadsheet would show (the header is row 1). Columns are recognised by:
+The result is the member rows under canonical column names (``havens.people.records``) with
+the row number a spreadsheet would show (the header is row 1): as columns of stripped text
+(``read_columns``, what the import checks) or as one dict per row (``read_rows``). Columns are
+recognised by:
 
 1. an explicit mapping (file header -> canonical name), when given;
 2. HXL hashtags in the header row or in the row under it (``HXL_TAGS``);
@@ -18,13 +20,15 @@ import csv
 import io
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import compress
 from operator import itemgetter
 from typing import Any
 
 from havens.exceptions import ValidationFailed
-from havens.people.records import COLUMNS, EXTRA_COLUMNS, text_of
+from havens.people.columns import cells_of
+from havens.people.fields import COLUMNS, EXTRA_COLUMNS, text_of
 
 KNOWN_COLUMNS: frozenset[str] = frozenset(COLUMNS) | frozenset(EXTRA_COLUMNS)
 
@@ -201,31 +205,52 @@ def _columns(table: Table, mapping: dict[str, str]) -> dict[int, str]:
     return found
 
 
-def read_rows(data: bytes, filename: str, mapping: dict[str, str] | None = None) -> ReadResult:
-    """The file's member rows as canonical dicts, with their spreadsheet row numbers."""
+@dataclass
+class ReadColumns:
+    """A file's member rows as columns: canonical name -> stripped text, one item a row."""
+
+    numbers: list[int]  #: each row's number as a spreadsheet shows it
+    cells: dict[str, list[str]]
+    mapping: dict[str, str]
+    ignored: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+
+@dataclass
+class _Layout:
+    """Which table holds the members, and which of its columns are recognised."""
+
+    main: Table
+    main_columns: dict[int, str]
+    members: tuple[Table, dict[int, str]] | None
+    names: set[str]
+    mapping: dict[str, str]
+    ignored: list[str]
+
+    @property
+    def submissions(self) -> bool:
+        """A Kobo/ODK export: rows identified by submission ids (joined, keys filled in)."""
+        return self.members is not None or bool(self.names.intersection(_IDS))
+
+
+_IDS = (*SUBMISSION_KEYS, "_index", "_parent_index")
+
+
+def _layout(data: bytes, filename: str, mapping: dict[str, str] | None) -> _Layout:
     mapping = mapping or {}
     tables = read_tables(data, filename)
     resolved = [(t, _columns(t, mapping)) for t in tables]
     members = next(((t, c) for t, c in resolved[1:] if "_parent_index" in c.values()), None)
     main, main_columns = resolved[0]
     if members is None:
-        rows = list(_dict_rows(main, main_columns))
         used = main_columns
         ignored = [h for i, h in enumerate(main.headers) if h and i not in main_columns]
     else:
-        rows = _join_repeat(main, main_columns, *members)
         used = {**main_columns, **{-1 - k: v for k, v in members[1].items()}}
         ignored = [h for i, h in enumerate(members[0].headers) if h and i not in members[1]]
     names = set(used.values())
-    ids = (*SUBMISSION_KEYS, "_index", "_parent_index")
-    for _number, row in rows if names.intersection(ids) else ():  # a Kobo/ODK export
-        if not text_of(row.get("household_ref")):
-            for key in SUBMISSION_KEYS:
-                if text_of(row.get(key)):
-                    row["household_ref"] = text_of(row[key])
-                    break
-        for key in ids:
-            row.pop(key, None)
     if "household_ref" not in names and not names & set(SUBMISSION_KEYS):
         raise ValidationFailed(
             "No household_ref column (nor a Kobo/ODK submission id): members cannot be "
@@ -234,9 +259,91 @@ def read_rows(data: bytes, filename: str, mapping: dict[str, str] | None = None)
             field="household_ref")
     header_of = {v: (main.headers[k] if k >= 0 else members[0].headers[-1 - k])  # type: ignore[index]
                  for k, v in used.items()}
-    return ReadResult(rows=rows, mapping={h: c for c, h in header_of.items()
-                                          if c in KNOWN_COLUMNS},
-                      ignored=ignored)
+    return _Layout(main, main_columns, members, names,
+                   {h: c for c, h in header_of.items() if c in KNOWN_COLUMNS}, ignored)
+
+
+def read_columns(data: bytes, filename: str, mapping: dict[str, str] | None = None
+                 ) -> ReadColumns:
+    """The file's member rows as columns (what the import checks), with their row numbers.
+
+    A plain sheet goes from its cells to columns directly; a Kobo/ODK export through
+    ``read_rows`` (its sheets joined row by row), then into columns.
+    """
+    layout = _layout(data, filename, mapping)
+    if layout.submissions:
+        rows = _member_rows(layout)
+        numbers = [number for number, _row in rows]
+        cells = cells_of([row for _number, row in rows])
+    else:
+        numbers, cells = _table_cells(layout.main, layout.main_columns)
+    return ReadColumns(numbers=numbers, cells=cells, mapping=layout.mapping,
+                       ignored=layout.ignored)
+
+
+def read_rows(data: bytes, filename: str, mapping: dict[str, str] | None = None) -> ReadResult:
+    """The file's member rows as canonical dicts, with their spreadsheet row numbers."""
+    layout = _layout(data, filename, mapping)
+    if layout.submissions:
+        rows = _member_rows(layout)
+    else:
+        rows = _dict_rows(layout.main, layout.main_columns)
+    return ReadResult(rows=rows, mapping=layout.mapping, ignored=layout.ignored)
+
+
+def _member_rows(layout: _Layout) -> list[tuple[int, dict[str, Any]]]:
+    """Rows of a Kobo/ODK export: repeat sheet joined, household_ref from the submission id."""
+    if layout.members is None:
+        rows = _dict_rows(layout.main, layout.main_columns)
+    else:
+        rows = _join_repeat(layout.main, layout.main_columns, *layout.members)
+    for _number, row in rows:
+        if not text_of(row.get("household_ref")):
+            for key in SUBMISSION_KEYS:
+                if text_of(row.get(key)):
+                    row["household_ref"] = text_of(row[key])
+                    break
+        for key in _IDS:
+            row.pop(key, None)
+    return rows
+
+
+def _table_cells(table: Table, columns: dict[int, str]
+                 ) -> tuple[list[int], dict[str, list[str]]]:
+    """Row numbers and recognised columns (stripped text) of a sheet's non-blank rows.
+
+    Column-wise, with C-level loops: a row is blank when all its cells are (as text), a short
+    row's missing cells are blank.
+    """
+    rows = table.rows
+    try:  # text cells (CSV): blank when the joined cells are
+        keep: list[Any] = list(map(str.strip, map("".join, rows)))
+    except TypeError:  # spreadsheet cells: numbers, dates, empty
+        keep = [any(text_of(c) for c in row) for row in rows]
+    numbers = list(range(table.first_row_number, table.first_row_number + len(rows)))
+    if not all(keep):
+        rows = list(compress(rows, keep))
+        numbers = list(compress(numbers, keep))
+    indexes, names = list(columns), list(columns.values())
+    if not rows or not indexes:
+        return numbers, {name: [] for name in names}
+    width = max(indexes) + 1
+    if min(map(len, rows)) < width:
+        rows = [row if len(row) >= width else [*row, *[None] * (width - len(row))]
+                for row in rows]
+    pick = itemgetter(*indexes) if len(indexes) > 1 else _one(indexes[0])
+    cells: dict[str, list[str]] = {name: [] for name in names}
+    targets = list(cells.values())
+    # A slice of rows at a time: its cells stay in the CPU's caches from reading to stripping.
+    for start in range(0, len(rows), _SLICE):
+        for target, values in zip(targets, zip(*map(pick, rows[start:start + _SLICE]),
+                                                strict=True), strict=True):
+            try:
+                target += map(str.strip, values)
+            except TypeError:  # not text only: spreadsheet cells, or a short row's missing
+                del target[start:]
+                target += map(text_of, values)
+    return numbers, cells
 
 
 def _dict_rows(table: Table, columns: dict[int, str]) -> list[tuple[int, dict[str, Any]]]:
@@ -259,6 +366,14 @@ def _dict_rows(table: Table, columns: dict[int, str]) -> list[tuple[int, dict[st
             out.append((table.first_row_number + offset,
                         {name: row[i] if i < length else None for i, name in items}))
     return out
+
+
+_SLICE = 2_000
+
+
+def _one(index: int) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+    """A getter of one cell as a 1-tuple (``itemgetter`` of one index gives the cell)."""
+    return lambda row: (row[index],)
 
 
 def _join_repeat(main: Table, main_columns: dict[int, str], repeat: Table,
