@@ -5,7 +5,8 @@ admin 1–3 and community, coordinates), site type and status, the zone, the man
 population (registered households and individuals present; the latest site-monitoring figure),
 arrivals and departures over the last 30 days, and the services present (sectors with an
 activity of the 3W running at the site or in its zone on the date). So the zones of Havens can
-be shared with the CCCM cluster's site lists.
+be shared with the CCCM cluster's site lists. People are counted once: registrations merged into
+another (confirmed duplicates) and households merged into another are left out.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from havens.interop.geojson import feature, point
 from havens.interop.registry import Column, Export, Params, Row, register
 from havens.orgs.models import Organisation
 from havens.orgs.permissions import Principal, require
+from havens.people.merges import not_merged
 from havens.people.models import Household, HouseholdStatus, Individual, Movement, MovementKind
 from havens.zones import capacity as capacity_rules
 from havens.zones import service as zone_service
@@ -102,11 +104,12 @@ def figures(db: Session, actor: Principal, params: Params, sites: list[Site]) ->
     n = len(sites)
     hh, hh_own = _grouped(db, select(Household.site_id, func.count(),
                                      own_count(Household.organisation_id, actor))
-                          .where(Household.status == HouseholdStatus.present)
+                          .where(Household.status == HouseholdStatus.present,
+                                 not_merged(Household))
                           .group_by(Household.site_id), index, n)
     ind, ind_own = _grouped(db, select(Individual.site_id, func.count(),
                                        own_count(Individual.organisation_id, actor))
-                            .where(Individual.present.is_(True))
+                            .where(Individual.present.is_(True), not_merged(Individual))
                             .group_by(Individual.site_id), index, n)
     start, end = params.period(30)
     flows: dict[MovementKind, tuple[list[int], list[int]]] = {}
@@ -116,7 +119,7 @@ def figures(db: Session, actor: Principal, params: Params, sites: list[Site]) ->
         flows[kind] = _grouped(db, select(Movement.site_id, people, mine)
                                .join(Household, Household.id == Movement.household_id)
                                .where(Movement.kind == kind, Movement.moved_on >= start,
-                                      Movement.moved_on <= end)
+                                      Movement.moved_on <= end, not_merged(Household))
                                .group_by(Movement.site_id), index, n)
     strict, suppress = disclosure.must_suppress(actor), not actor.is_system
 

@@ -4,7 +4,8 @@ Only for roles with ``people.personal``, only the caller's organisation's regist
 shared by agreements is not re-exported), with a stated purpose that is audited
 (:func:`havens.interop.registry.prepare`). Data minimisation: no phone numbers or identity
 document numbers (they are stored encrypted and stay so). The columns carry the hashtags the
-registration importer reads, so the file can move between Havens instances.
+registration importer reads, so the file can move between Havens instances. Each person once:
+a registration merged into another (a confirmed duplicate) is left out.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 from havens.exceptions import PermissionDenied
 from havens.interop.registry import Column, Export, Params, Row, register
 from havens.orgs.permissions import Principal, require
+from havens.people.merges import not_merged
 from havens.people.models import Household, Individual
 from havens.zones.models import Site, Zone
 
@@ -61,7 +63,8 @@ def _scope(actor: Principal, params: Params) -> list[object]:
     require(actor, "people.personal")
     if actor.organisation_id is None:
         raise PermissionDenied("Personal data is exported for an organisation.")
-    where: list[object] = [Individual.organisation_id == actor.organisation_id]
+    where: list[object] = [Individual.organisation_id == actor.organisation_id,
+                           not_merged(Individual)]
     if params.zone:
         where.append(Zone.code == params.zone.strip().upper())
     return where

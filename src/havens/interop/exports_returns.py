@@ -1,5 +1,6 @@
 """Returns by area of origin: households returned (facilitated, spontaneous), individuals,
-the displaced still present from each area, and the area's current return status."""
+the displaced still present from each area (households merged into another left out: each
+household once), and the area's current return status."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from havens.interop import disclosure
 from havens.interop.common import Areas, own_count, own_sum
 from havens.interop.registry import Column, Export, Params, Row, register
 from havens.orgs.permissions import Principal, require
+from havens.people.merges import not_merged
 from havens.people.models import Household, HouseholdStatus
 from havens.returns import service as returns_service
 from havens.returns.models import ReturnKind, ReturnMovement
@@ -53,8 +55,8 @@ def rows(db: Session, actor: Principal, params: Params) -> Iterator[Row]:
     displaced = {pcode: (int(n), int(n_own)) for pcode, n, n_own in db.execute(
         select(Household.origin_pcode, func.count(),
                own_count(Household.organisation_id, actor))
-        .where(Household.status == HouseholdStatus.present, Household.origin_pcode.in_(
-            list(returned))).group_by(Household.origin_pcode))}
+        .where(Household.status == HouseholdStatus.present, not_merged(Household),
+               Household.origin_pcode.in_(list(returned))).group_by(Household.origin_pcode))}
     origins = sorted(returned)
     strict, suppress = disclosure.must_suppress(actor), not actor.is_system
     kinds = (ReturnKind.facilitated.value, ReturnKind.spontaneous.value)

@@ -1,4 +1,7 @@
-"""Exports of zones, admin areas, the present population by sex and age, and the flows."""
+"""Exports of zones, admin areas, the present population by sex and age, and the flows.
+
+People are counted once: registrations merged into another (confirmed duplicates) and the
+movements of households merged into another are left out (``havens.people.merges``)."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from havens.interop.common import Areas, own_count, own_sum, zones_of
 from havens.interop.geojson import feature
 from havens.interop.registry import Column, Export, Params, Row, register
 from havens.orgs.permissions import Principal, require
+from havens.people.merges import not_merged
 from havens.people.models import (
     DestinationType,
     Household,
@@ -182,7 +186,8 @@ def population_table(db: Session, actor: Principal, params: Params, zones: list[
     for zone_id, sex, label, count, count_own in db.execute(
             select(Site.zone_id, Individual.sex, group, func.count(), mine)
             .select_from(Individual).join(Site, Site.id == Individual.site_id)
-            .where(Individual.present.is_(True), Site.zone_id.in_(list(index)))
+            .where(Individual.present.is_(True), not_merged(Individual),
+                   Site.zone_id.in_(list(index)))
             .group_by(Site.zone_id, Individual.sex, group)):
         row, col = index[zone_id], position[(Sex(sex), label)]
         cells[row][col], own[row][col] = int(count), int(count_own)
@@ -190,7 +195,8 @@ def population_table(db: Session, actor: Principal, params: Params, zones: list[
     for zone_id, count, count_own in db.execute(
             select(Site.zone_id, func.count(), own_count(Household.organisation_id, actor))
             .select_from(Household).join(Site, Site.id == Household.site_id)
-            .where(Household.status == HouseholdStatus.present, Site.zone_id.in_(list(index)))
+            .where(Household.status == HouseholdStatus.present, not_merged(Household),
+                   Site.zone_id.in_(list(index)))
             .group_by(Site.zone_id)):
         households[index[zone_id]], hh_own[index[zone_id]] = int(count), int(count_own)
     strict = disclosure.must_suppress(actor)
@@ -269,7 +275,7 @@ def flow_table(db: Session, actor: Principal, params: Params, zones: list[Zone]
         .select_from(Movement).join(Site, Site.id == Movement.site_id)
         .join(Household, Household.id == Movement.household_id)
         .outerjoin(to_site, to_site.id == Movement.to_site_id)
-        .where(Movement.moved_on >= start, Movement.moved_on <= end)
+        .where(Movement.moved_on >= start, Movement.moved_on <= end, not_merged(Household))
         .group_by(Site.zone_id, to_site.zone_id, Movement.kind, Movement.destination_type))
     for zone_from, zone_to, kind, destination, hh, hh_own, ind, ind_own in rows:
         targets: list[tuple[int | None, str]] = []

@@ -3,9 +3,15 @@
 ``run`` loads the individuals in the caller's scope (``access.py``) — never decrypting anything:
 names are plain, phone and document numbers are compared through their keyed hashes — scores
 them (``registry.py``) and adds the pairs at or above the threshold that were never proposed
-before to the queue. Individuals merged away are left out. Confirming, rejecting and unmerging
-are in ``review.py`` (re-exported here). Every run, read of a pair's personal data and decision
-is audited with ids and counts only, never names.
+before to the queue. Individuals merged away are left out; an incremental run compares the
+individuals registered since the previous run and those unmerged since it (they were out of
+that run). Confirming, rejecting and unmerging are in ``review.py`` (re-exported here). Every
+run, read of a pair's personal data and decision is audited with ids and counts only, never
+names.
+
+The people domain shows each person once (``havens.people.merges``): every merge and unmerge is
+mirrored onto its ``merged_into_id`` pointers as it is written (:func:`_mirror_merges`),
+whichever way the decision came (API, web page, terminal reviewer).
 """
 
 from __future__ import annotations
@@ -15,8 +21,9 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Select, event, func, select
+from sqlalchemy.orm import Session, UOWTransaction, aliased
+from sqlalchemy.orm.attributes import get_history
 
 from havens.audit import service as audit
 from havens.database import utcnow
@@ -25,7 +32,13 @@ from havens.linkage import active, labels, learned, registry
 from havens.linkage.access import Scope, personal_scope, scope_for
 from havens.linkage.features import COMPARISONS, PART_FIELDS
 from havens.linkage.model import TF_FIELDS, TF_FLOOR, Model
-from havens.linkage.models import CandidatePair, Decision, IndividualMerge, LinkageRun
+from havens.linkage.models import (
+    CandidatePair,
+    Decision,
+    HouseholdMerge,
+    IndividualMerge,
+    LinkageRun,
+)
 from havens.linkage.review import confirm, reject, unmerge
 from havens.linkage.schemas import (
     CandidateDetail,
@@ -36,6 +49,7 @@ from havens.linkage.schemas import (
 )
 from havens.orgs.models import Organisation
 from havens.orgs.permissions import Principal
+from havens.people import merges as people_merges
 from havens.people.models import Household, Individual
 from havens.zones.models import Site
 
@@ -56,13 +70,50 @@ DEFAULT_THRESHOLD = 0.8
 Step = Callable[[str], None]
 
 
+# --- the people domain's view of merges ------------------------------------------------------
+
+def _changed(target: IndividualMerge | HouseholdMerge, new: bool) -> bool:
+    return new or get_history(target, "unmerged_at").has_changes()
+
+
+@event.listens_for(Session, "before_flush")
+def _mirror_merges(session: Session, _context: UOWTransaction, _instances: object) -> None:
+    """Set or clear the people domain's merge pointers as merges are written or undone.
+
+    A flush hook rather than calls in ``review.py``, so that no way of deciding (API, web page,
+    terminal reviewer, a future one) can leave the people views out of step with the merges.
+    """
+    written = [(m, True) for m in session.new] + [(m, False) for m in session.dirty]
+    for target, new in written:
+        if isinstance(target, IndividualMerge) and _changed(target, new):
+            if target.unmerged_at is None:
+                people_merges.mark_merged(session, individual_id=target.merged_id,
+                                          into_id=target.kept_id)
+            else:
+                people_merges.clear_merged(session, individual_id=target.merged_id)
+        elif isinstance(target, HouseholdMerge) and _changed(target, new):
+            if target.unmerged_at is None:
+                people_merges.mark_household_merged(
+                    session, household_id=target.merged_household_id,
+                    into_id=target.kept_household_id)
+            else:
+                people_merges.clear_household_merged(
+                    session, household_id=target.merged_household_id)
+
+
 # --- running ---------------------------------------------------------------------------------
 
-def _merged_away() -> Select[Any]:
-    return select(IndividualMerge.merged_id).where(IndividualMerge.unmerged_at.is_(None))
+def _unmerged_since(db: Session, previous: LinkageRun | None) -> set[int]:
+    """Individuals whose merge was undone since ``previous`` started: that run left them out,
+    so an incremental run compares them as it compares new registrations."""
+    if previous is None:
+        return set()
+    return {int(i) for i in db.scalars(select(IndividualMerge.merged_id).where(
+        IndividualMerge.unmerged_at >= previous.started_at))}
 
 
-def _records(db: Session, scope: Scope, since: int) -> list[registry.Record]:
+def _records(db: Session, scope: Scope, since: int, returned: frozenset[int] = frozenset()
+             ) -> list[registry.Record]:
     query = (select(Individual.id, Individual.given_name_ar, Individual.father_name_ar,
                     Individual.grandfather_name_ar, Individual.family_name_ar,
                     Individual.given_name_en, Individual.father_name_en,
@@ -70,7 +121,7 @@ def _records(db: Session, scope: Scope, since: int) -> list[registry.Record]:
                     Individual.date_of_birth, Individual.dob_estimated, Household.origin_pcode,
                     Individual.phone_hash, Individual.document_number_hash)
              .join(Household, Household.id == Individual.household_id)
-             .where(scope.individuals(), Individual.id.not_in(_merged_away()))
+             .where(scope.individuals(), people_merges.not_merged(Individual))
              .order_by(Individual.id))
     out = []
     for (iid, g_ar, f_ar, gf_ar, fam_ar, g_en, f_en, gf_en, fam_en, sex, dob, estimated,
@@ -82,7 +133,7 @@ def _records(db: Session, scope: Scope, since: int) -> list[registry.Record]:
             iid, *names, sex=str(sex.value if hasattr(sex, "value") else sex),
             date_of_birth=str(dob.year) if estimated else dob.isoformat(),
             origin_pcode=origin, phone_hash=phone, document_hash=doc,
-            new=bool(since) and iid > since))
+            new=bool(since) and (iid > since or iid in returned)))
     return out
 
 
@@ -122,7 +173,8 @@ def run(db: Session, *, actor: Principal, organisation: str | None = None,
     # Incremental needs the previous run's model (else scores would not be comparable).
     incremental = incremental and previous_model is not None
     since = previous.last_individual_id if incremental and previous else 0
-    records = _records(db, scope, since)
+    returned = frozenset(_unmerged_since(db, previous)) if incremental else frozenset()
+    records = _records(db, scope, since, returned)
     if step:
         step("read")
     model: Model | None = None

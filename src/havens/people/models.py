@@ -4,6 +4,10 @@ Personal data lives in ``individuals``; the phone and identity document number a
 encrypted (``*_enc``) with a keyed hash beside them (``*_hash``) for exact-match search — see
 ``havens.people.crypto``. ``individuals.site_id`` and ``individuals.present`` repeat the
 household's site and status so that occupancy is one indexed GROUP BY over one table.
+
+``merged_into_id``: a registration found to be the same person as another (``havens.linkage``)
+keeps its row for history and points at the one kept; it no longer counts (see
+``havens.people.merges``).
 """
 
 from __future__ import annotations
@@ -107,7 +111,8 @@ class Household(Base):
         # registrations of the same household by one organisation cannot both land.
         UniqueConstraint("organisation_id", "household_ref",
                          name="uq_households_organisation_id_household_ref"),
-        Index("ix_households_site_status", "site_id", "status"),
+        # Households present per site, merged ones left out, from the index alone.
+        Index("ix_households_site_status", "site_id", "status", "merged_into_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -131,6 +136,8 @@ class Household(Base):
         String(100), doc="who consented: a relationship (head, spouse...) or a guardian's role")
     consent_at: Mapped[dt.datetime | None]
     import_id: Mapped[int | None] = mapped_column(ForeignKey("people_imports.id"), index=True)
+    #: Every member was merged into members of this household: one household, not two.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("households.id"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -143,8 +150,10 @@ class Individual(Base):
     __table_args__ = (
         UniqueConstraint("organisation_id", "row_key",
                          name="uq_individuals_organisation_id_row_key"),
-        # Occupancy: an index-only scan per site gives sex and age group of those present.
-        Index("ix_individuals_occupancy", "site_id", "present", "sex", "date_of_birth"),
+        # Occupancy: an index-only scan per site gives sex and age group of those present
+        # (merged_into_id last: merged rows are few, filtered in the index, not the table).
+        Index("ix_individuals_occupancy", "site_id", "present", "sex", "date_of_birth",
+              "merged_into_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -177,6 +186,9 @@ class Individual(Base):
     document_number_hash: Mapped[str | None] = mapped_column(String(80), index=True)
     #: SHA-256 of the household_ref and the row's content: re-importing a row is a no-op.
     row_key: Mapped[str | None] = mapped_column(String(64))
+    #: The same person as this individual (a confirmed duplicate): this one no longer counts.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("individuals.id"),
+                                                       index=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

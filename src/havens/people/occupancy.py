@@ -1,9 +1,12 @@
 """Occupancy and flows per site, per zone and per day — aggregates only, computed in SQL.
 
 *Present population* is who is registered as present now, by sex and age group (ages on the
-reference date). *Flows* count arrivals, departures by destination type (``abroad`` apart: it is
-what the zones exist to prevent) and relocations per day, from the movements table; the present
-population of each day is the running balance of those movements.
+reference date), each person once: a registration merged into another (a confirmed duplicate,
+``havens.people.merges``) is not counted, and neither are the movements of a household merged
+into another (its arrival was the kept household's). *Flows* count arrivals, departures by
+destination type (``abroad`` apart: it is what the zones exist to prevent) and relocations per
+day, from the movements table; the present population of each day is the running balance of
+those movements.
 
 Disclosure control: callers without personal-data rights of their own (``people.personal``,
 see ``havens.orgs.policy.sees_aggregates_only``) see counts of 1 to 4 as ``"<5"`` (primary
@@ -30,6 +33,7 @@ from havens.exceptions import NotFound, ValidationFailed
 from havens.interop.disclosure import COMPLEMENT, protect, protect_column
 from havens.orgs.permissions import Principal, require
 from havens.orgs.policy import sees_aggregates_only
+from havens.people.merges import not_merged
 from havens.people.models import (
     DestinationType,
     Household,
@@ -175,8 +179,9 @@ def _counts(db: Session, site_ids: Sequence[int], on: dt.date
     """People present per site, sex and age group; households present per site.
 
     One range count per sex and age group (UNION ALL, one round trip): each is a contiguous
-    slice of the covering index (site, present, sex, date of birth), which both databases
-    count without touching the table — several times faster than grouping on a CASE.
+    slice of the covering index (site, present, sex, date of birth, then the merge pointer that
+    leaves merged rows out), which both databases count without touching the table — several
+    times faster than grouping on a CASE.
     """
     people: dict[int, dict[tuple[str, str], int]] = defaultdict(dict)
     if not site_ids:
@@ -185,7 +190,7 @@ def _counts(db: Session, site_ids: Sequence[int], on: dt.date
     for sex in Sex:
         for label, low, high in AGE_GROUPS:
             conditions = [Individual.site_id.in_(site_ids), Individual.present.is_(True),
-                          Individual.sex == sex]
+                          Individual.sex == sex, not_merged(Individual)]
             if high is not None:  # younger than `high` on the day
                 conditions.append(Individual.date_of_birth > _years_before(on, high))
             if low:  # at least `low` years old on the day
@@ -197,7 +202,8 @@ def _counts(db: Session, site_ids: Sequence[int], on: dt.date
         people[site_id][(sex_value, label)] = int(count)
     households = {site_id: int(n) for site_id, n in db.execute(
         select(Household.site_id, func.count())
-        .where(Household.site_id.in_(site_ids), Household.status == HouseholdStatus.present)
+        .where(Household.site_id.in_(site_ids), Household.status == HouseholdStatus.present,
+               not_merged(Household))
         .group_by(Household.site_id))}
     return people, households
 
@@ -247,7 +253,8 @@ def zones_present(db: Session, *, actor: Principal) -> dict[int, Count]:
     suppress = sees_aggregates_only(actor)
     rows = db.execute(select(Site.zone_id, func.count(Individual.id))
                       .join(Site, Site.id == Individual.site_id)
-                      .where(Individual.present.is_(True), Site.zone_id.is_not(None))
+                      .where(Individual.present.is_(True), not_merged(Individual),
+                             Site.zone_id.is_not(None))
                       .group_by(Site.zone_id))
     return {int(zone_id or 0): _suppress(int(n), suppress) for zone_id, n in rows}
 
@@ -296,7 +303,10 @@ def flows(db: Session, *, actor: Principal, start: dt.date, end: dt.date,
     signed = case((entering, Movement.individuals),
                   (Movement.kind == MovementKind.arrival, Movement.individuals),
                   else_=-Movement.individuals)
-    relevant = (from_here | entering | leaving_by_relocation)
+    # A household merged into another: its movements are the kept household's, counted there.
+    merged_away = select(Household.id).where(~not_merged(Household))
+    relevant = ((from_here | entering | leaving_by_relocation)
+                & Movement.household_id.not_in(merged_away))
     balance = int(db.scalar(select(func.coalesce(func.sum(signed), 0))
                             .where(relevant, Movement.moved_on < start)) or 0)
     per_day: dict[dt.date, dict[str, int]] = defaultdict(lambda: defaultdict(int))

@@ -121,6 +121,17 @@ class DepartRequest(BaseModel):
     details: str | None = Field(default=None, max_length=1000)
 
 
+class MergedInto(BaseModel):
+    """The record a merged-away individual or household now counts as (the merge is
+    reversible, so the merged record is kept and read as it was)."""
+
+    household_id: int
+    individual_id: int | None = None
+    organisation: str
+    #: Shown when the record kept is the reader's own organisation's.
+    registration_number: str | None = None
+
+
 class IndividualRead(BaseModel):
     id: int
     relationship: Relationship
@@ -140,6 +151,8 @@ class IndividualRead(BaseModel):
     phone: str | None
     document_type: DocumentType | None
     document_number: str | None
+    #: Set when this individual was found to be the same person as another one.
+    merged_into: MergedInto | None = None
 
 
 class HouseholdRead(BaseModel):
@@ -161,6 +174,8 @@ class HouseholdRead(BaseModel):
     consent_given_by: str | None
     consent_at: dt.datetime | None
     members: list[IndividualRead]
+    #: Set when every member was merged into members of another household.
+    merged_into: MergedInto | None = None
 
 
 class SearchPage(BaseModel):

@@ -1,12 +1,16 @@
 """Registering, reading, searching, updating and moving households.
 
-Access (the rules are in ``havens.orgs.policy``): personal data (names, dates of birth, phone,
-documents) is for users of the registering organisation whose role has ``people.personal``; a
-household of another organisation answers ``NotFound``. Other organisations read households
-only through a data-sharing agreement (``havens.sharing``). Everyone else sees aggregates only
-(``havens.people.occupancy``). Every read of
-personal data and every change writes an audit record listing household and individual ids —
-never names.
+Access (``havens.people.access``; the rules are in ``havens.orgs.policy``): personal data
+(names, dates of birth, phone, documents) is for users of the registering organisation whose
+role has ``people.personal``; a household of another organisation answers ``NotFound``. Other
+organisations read households only through a data-sharing agreement (``havens.sharing``).
+Everyone else sees aggregates only (``havens.people.occupancy``). Every read of personal data
+and every change writes an audit record listing household and individual ids — never names.
+
+Search finds the people who count: a registration merged into another (a confirmed duplicate,
+``havens.people.merges``) is found as the one kept, yet still reads by its id, saying where it
+went. Moving households is in ``havens.people.movements``; both modules' functions are
+re-exported here, where the rest of the code calls them.
 """
 
 from __future__ import annotations
@@ -16,106 +20,37 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from havens.audit import service as audit
 from havens.database import utcnow
-from havens.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
+from havens.exceptions import Conflict, NotFound, ValidationFailed
 from havens.geo import service as geo_service
-from havens.orgs.models import Organisation
 from havens.orgs.permissions import Principal, require
-from havens.orgs.policy import personal_data_organisation, require_may
 from havens.people import names
+from havens.people.access import acting_organisation as acting_organisation
+from havens.people.access import entitled_household as entitled_household
+from havens.people.access import personal_organisation as personal_organisation
+from havens.people.access import site_by_code as site_by_code
 from havens.people.crypto import FieldCipher, cipher_for, normalise_document, normalise_phone
-from havens.people.models import (
-    DestinationType,
-    Household,
-    HouseholdStatus,
-    Individual,
-    Movement,
-    MovementKind,
-)
+from havens.people.merges import household_reads, individual_merged_into, not_merged
+from havens.people.models import Household, Individual
+from havens.people.movements import depart_household as depart_household
+from havens.people.movements import move_household as move_household
 from havens.people.records import NAME_PARTS, check_row
 from havens.people.schemas import (
-    DepartRequest,
     HouseholdCreate,
     HouseholdRead,
     HouseholdUpdate,
     IndividualRead,
     IndividualUpdate,
-    MoveRequest,
     SearchPage,
 )
 from havens.people.specific_needs import check_codes
-from havens.people.views import household_read, individual_read
+from havens.people.views import individual_read
 from havens.people.writer import write_rows
-from havens.zones.models import Site
-
-_STATUS_AFTER_DEPARTURE = {
-    DestinationType.other_site: HouseholdStatus.relocated,
-    DestinationType.other_zone: HouseholdStatus.relocated,
-    DestinationType.return_to_origin: HouseholdStatus.returned,
-    DestinationType.abroad: HouseholdStatus.departed,
-    DestinationType.unknown: HouseholdStatus.departed,
-}
-
-
-# --- access ----------------------------------------------------------------------------------
-
-def personal_organisation(actor: Principal) -> int:
-    """The organisation whose personal data the caller may see; refuses everyone else."""
-    require(actor, "people.personal")
-    organisation_id = personal_data_organisation(actor)
-    if organisation_id is None:
-        raise PermissionDenied("Personal data is shown only to users of the registering "
-                               "organisation: act as one (havens people ... --as EMAIL).")
-    return organisation_id
-
-
-def acting_organisation(db: Session, *, actor: Principal, action: str,
-                        organisation: str | None = None) -> Organisation:
-    """The organisation registering: the caller's own, or for the operator the one named."""
-    require(actor, action)
-    from havens.orgs import service as org_service
-
-    if actor.organisation_id is not None:
-        if organisation and organisation.lower() != _acronym(db, actor.organisation_id).lower():
-            raise PermissionDenied("You register for your own organisation only.")
-        org = db.get(Organisation, actor.organisation_id)
-        assert org is not None
-        return org
-    if not organisation:
-        raise ValidationFailed("Name the registering organisation (--org ACRONYM).",
-                               field="organisation")
-    found = org_service.get_organisation_by_acronym(db, acronym=organisation)
-    assert found is not None
-    return found
-
-
-def _acronym(db: Session, organisation_id: int) -> str:
-    return db.scalar(select(Organisation.acronym).where(Organisation.id == organisation_id)) or ""
-
-
-def site_by_code(db: Session, *, code: str, field: str = "site_code") -> Site:
-    site = db.scalar(select(Site).where(Site.code == code.strip().upper()))
-    if site is None:
-        raise NotFound(f"No site with code {code}.", field=field)
-    return site
-
-
-def entitled_household(db: Session, *, actor: Principal, household_id: int,
-                   action: str = "people.personal") -> Household:
-    """A household the caller may ``action`` (see ``havens.orgs.policy``), else ``NotFound``."""
-    personal_organisation(actor)
-    household = db.scalar(select(Household).where(Household.id == household_id)
-                          .options(selectinload(Household.members)))
-    if household is None:
-        raise NotFound("No such household.", field="household_id")
-    require_may(actor, action, household, what="household", field="household_id")
-    return household
-
 
 _own_household = entitled_household  # the name other modules of the domain used
 
@@ -137,7 +72,7 @@ def get_household(db: Session, *, actor: Principal, household_id: int,
                   cipher: FieldCipher | None = None) -> HouseholdRead:
     household = entitled_household(db, actor=actor, household_id=household_id)
     audit_read(db, actor=actor, households=[household], purpose="view")
-    return household_read(db, household, cipher or cipher_for())
+    return household_reads(db, [household], cipher or cipher_for())[0]
 
 
 def household_id_for(db: Session, *, actor: Principal, registration_number: str) -> int:
@@ -163,11 +98,15 @@ def search(
     page_size: int = 20, cipher: FieldCipher | None = None,
 ) -> SearchPage:
     """Households of the caller's organisation matching a registration number or a name
-    (Arabic or Latin, any spacing or diacritics), or exactly a phone or document number."""
+    (Arabic or Latin, any spacing or diacritics), or exactly a phone or document number.
+
+    Only the people who count are found: not a household merged into another, nor a household
+    by a member merged into someone else (the one kept is found instead)."""
     org_id = personal_organisation(actor)
     cipher = cipher or cipher_for()
     page, page_size = max(page, 1), min(max(page_size, 1), 100)
-    wanted = select(Individual.household_id).where(Individual.organisation_id == org_id)
+    wanted = select(Individual.household_id).where(Individual.organisation_id == org_id,
+                                                   not_merged(Individual))
     conditions: list[Any] = []
     if query and query.strip():
         text = query.strip()
@@ -192,7 +131,8 @@ def search(
     if not conditions:
         raise ValidationFailed("Search by a name, a registration number, a phone or a document "
                                "number.", field="q")
-    base: Select[Any] = select(Household).where(Household.organisation_id == org_id, *conditions)
+    base: Select[Any] = select(Household).where(Household.organisation_id == org_id,
+                                                not_merged(Household), *conditions)
     if site_code:
         base = base.where(Household.site_id == site_by_code(db, code=site_code).id)
     total = int(db.scalar(select(func.count()).select_from(base.subquery())) or 0)
@@ -200,7 +140,7 @@ def search(
         (page - 1) * page_size).limit(page_size).options(selectinload(Household.members))))
     audit_read(db, actor=actor, households=households, purpose="search")
     return SearchPage(total=total, page=page, page_size=page_size,
-                      items=[household_read(db, h, cipher) for h in households])
+                      items=household_reads(db, households, cipher))
 
 
 def _like(text: str) -> str:
@@ -283,7 +223,7 @@ def register_household(
                      "registration_number": household.registration_number,
                      "organisation": org.acronym, "site": site.code,
                      "individuals": [m.id for m in household.members]})
-    return household_read(db, household, cipher)
+    return household_reads(db, [household], cipher)[0]
 
 
 def update_household(db: Session, *, actor: Principal, household_id: int, data: HouseholdUpdate,
@@ -311,7 +251,7 @@ def update_household(db: Session, *, actor: Principal, household_id: int, data: 
     audit.record(db, actor=actor, action="people.update", object_type="household",
                  object_id=household.id,
                  detail={"fields": sorted(data.model_dump(exclude_unset=True))})
-    return household_read(db, household, cipher or cipher_for())
+    return household_reads(db, [household], cipher or cipher_for())[0]
 
 
 def update_individual(db: Session, *, actor: Principal, individual_id: int,
@@ -349,86 +289,11 @@ def update_individual(db: Session, *, actor: Principal, individual_id: int,
                  object_id=person.id, detail={"household": person.household_id,
                                               "fields": sorted(data.model_dump(
                                                   exclude_unset=True))})
-    return individual_read(person, cipher)
+    return individual_read(person, cipher).model_copy(
+        update={"merged_into": individual_merged_into(db, person)})
 
 
 def _set_secret(person: Individual, name: str, value: str | None, cipher: FieldCipher) -> None:
     setattr(person, f"{name}_enc", cipher.encrypt(value, field_name=name) if value else None)
     setattr(person, f"{name}_hash",
             cipher.blind_index(value, field_name=name) if value else None)
-
-
-def _members_present(db: Session, household: Household, *, site_id: int, present: bool) -> None:
-    db.execute(update(Individual).where(Individual.household_id == household.id).values(
-        site_id=site_id, present=present, updated_at=utcnow()))
-
-
-def move_household(db: Session, *, actor: Principal, household_id: int, data: MoveRequest,
-                   cipher: FieldCipher | None = None) -> HouseholdRead:
-    """Relocate a present household to another site (within Havens)."""
-    require(actor, "people.register")
-    household = entitled_household(db, actor=actor, household_id=household_id,
-                               action="people.register")
-    if household.status != HouseholdStatus.present:
-        raise Conflict(f"The household is {household.status.value}, not present.",
-                       field="status")
-    target = site_by_code(db, code=data.to_site_code, field="to_site_code")
-    if target.id == household.site_id:
-        raise ValidationFailed("The household is already at that site.", field="to_site_code")
-    _check_move_date(household, data.moved_on)
-    db.add(Movement(household_id=household.id, kind=MovementKind.relocation,
-                    moved_on=data.moved_on, site_id=household.site_id, to_site_id=target.id,
-                    details=data.details, individuals=len(household.members),
-                    recorded_by_org_id=household.organisation_id))
-    from_site = household.site_id
-    household.site_id = target.id
-    _members_present(db, household, site_id=target.id, present=True)
-    db.flush()
-    db.refresh(household, ["members"])
-    audit.record(db, actor=actor, action="people.move", object_type="household",
-                 object_id=household.id, detail={"from_site": from_site, "to_site": target.id,
-                                                 "moved_on": data.moved_on.isoformat()})
-    return household_read(db, household, cipher or cipher_for())
-
-
-def depart_household(db: Session, *, actor: Principal, household_id: int, data: DepartRequest,
-                     cipher: FieldCipher | None = None) -> HouseholdRead:
-    """Record that a household left its site, and where it went."""
-    require(actor, "people.register")
-    household = entitled_household(db, actor=actor, household_id=household_id,
-                               action="people.register")
-    if household.status != HouseholdStatus.present:
-        raise Conflict(f"The household is {household.status.value}, not present.",
-                       field="status")
-    _check_move_date(household, data.moved_on)
-    to_site = site_by_code(db, code=data.to_site_code, field="to_site_code").id \
-        if data.to_site_code else None
-    pcode = None
-    if data.destination_pcode:
-        pcode = geo_service.check_pcodes(db, pcodes=[data.destination_pcode],
-                                         field="destination_pcode")[0]
-    if data.destination_country and data.destination_type != DestinationType.abroad:
-        raise ValidationFailed("A destination country is for departures abroad.",
-                               field="destination_country")
-    db.add(Movement(household_id=household.id, kind=MovementKind.departure,
-                    moved_on=data.moved_on, site_id=household.site_id, to_site_id=to_site,
-                    destination_type=data.destination_type, destination_pcode=pcode,
-                    destination_country=(data.destination_country or "").upper() or None,
-                    details=data.details, individuals=len(household.members),
-                    recorded_by_org_id=household.organisation_id))
-    household.status = _STATUS_AFTER_DEPARTURE[data.destination_type]
-    _members_present(db, household, site_id=household.site_id, present=False)
-    db.flush()
-    db.refresh(household, ["members"])
-    audit.record(db, actor=actor, action="people.depart", object_type="household",
-                 object_id=household.id, detail={
-                     "destination_type": data.destination_type.value,
-                     "moved_on": data.moved_on.isoformat()})
-    return household_read(db, household, cipher or cipher_for())
-
-
-def _check_move_date(household: Household, moved_on: dt.date) -> None:
-    if moved_on < household.arrival_date:
-        raise ValidationFailed("The date is before the household's arrival.", field="moved_on")
-    if moved_on > dt.date.today():
-        raise ValidationFailed("The date is in the future.", field="moved_on")
