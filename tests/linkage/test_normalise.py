@@ -11,6 +11,7 @@ import pytest
 from havens.linkage.features import document_sql, phone_sql
 from havens.linkage.normalise import (
     fold_arabic,
+    forms_of,
     is_arabic,
     name_forms,
     normalise_document,
@@ -118,3 +119,20 @@ def test_phone_sql_equals_python(value: str) -> None:
 def test_document_sql_equals_python(value: str) -> None:
     got = duckdb.execute(f"SELECT {document_sql('v')} FROM (SELECT ? AS v)", [value]).fetchall()
     assert got[0][0] == normalise_document(value)
+
+
+def test_forms_of_gives_key_skeleton_and_spelling() -> None:
+    got = forms_of(["Al-Khatib", "El Khateeb", "Abd al-Rahman", "محمد", "  "])
+    assert got[0] == (key("Al-Khatib"), "xtb", "khatib")
+    assert got[1][:2] == got[0][:2] and got[1][2] == "khateeb"  # the spelling keeps the vowels
+    assert got[2][2] == "abdrahman"  # tokens written together
+    assert got[3][1] == "mhmd"
+    assert got[4] == (None, None, None)
+
+
+@pytest.mark.parametrize(("text", "skeleton"), [
+    ("Hassan", "hsn"), ("Mohammed", "mhmd"), ("Fatimah", "ftm"), ("Abdullah", "bdl"),
+])
+def test_doubled_letters_collapse(text: str, skeleton: str) -> None:
+    forms = name_forms(text)
+    assert forms is not None and forms.skeleton == skeleton

@@ -11,6 +11,7 @@ from havens.exceptions import Conflict, NotFound, PermissionDenied
 from havens.linkage import registry as engine
 from havens.linkage import service
 from havens.linkage.access import scope_for
+from havens.linkage.features import COMPARISONS
 from havens.linkage.models import CandidatePair, Decision, HouseholdMerge, IndividualMerge
 from havens.orgs.permissions import Principal
 from havens.people.models import Household, Individual
@@ -57,7 +58,8 @@ def test_run_finds_the_planted_duplicates(db: Session, registry: Registry,
     assert pair.match_probability >= 0.95
     assert set(pair.levels) >= {"given", "lineage", "sex", "dob", "origin", "phone", "document",
                                 "father", "grandfather", "family"}
-    assert pair.levels["given"] == 3 and pair.levels["lineage"] == 4
+    top = {c.name: len(c.levels) - 1 for c in COMPARISONS}
+    assert pair.levels["given"] == top["given"] and pair.levels["lineage"] == top["lineage"]
     # Phone numbers agree through their keyed hashes, without decrypting them.
     phones = [p for k, p in queue.items() if k in registry.planted and p.levels["phone"] >= 0]
     assert phones and all(p.levels["phone"] == 1 for p in phones)
@@ -142,6 +144,11 @@ def test_whole_households_merge_and_unmerge(db: Session, registry: Registry,
     last = merges[-1].household_merges
     assert len(last) == 1
     assert (last[0].kept_household_id, last[0].merged_household_id) == (original, copy)
+    # The people domain shows one household: the copy points at the original.
+    merged_household = db.get(Household, copy)
+    assert merged_household is not None and merged_household.merged_into_id == original
+    assert all(db.get(Individual, m.merged_id).merged_into_id == m.kept_id  # type: ignore
+               for m in merges)
     # Unmerging one member undoes the household merge and restores that member.
     undone = service.unmerge(db, actor=system, merge_id=merges[0].id)
     assert undone.unmerged_at is not None
@@ -150,6 +157,7 @@ def test_whole_households_merge_and_unmerge(db: Session, registry: Registry,
     assert queue[pairs[0]].decision == Decision.pending
     hm = db.get(HouseholdMerge, last[0].id)
     assert hm is not None and hm.unmerged_at is not None
+    assert restored.merged_into_id is None and merged_household.merged_into_id is None
     record = _audits(db, "linkage.unmerge")[-1]
     assert record.detail["household_merges_undone"] == [last[0].id]
     with pytest.raises(Conflict):
@@ -158,6 +166,21 @@ def test_whole_households_merge_and_unmerge(db: Session, registry: Registry,
     service.confirm(db, actor=system, pair_id=queue[pairs[0]].id)
     assert db.query(IndividualMerge).filter(IndividualMerge.unmerged_at.is_(None)).count() == \
         len(pairs)
+
+
+def test_incremental_run_compares_individuals_unmerged_since(
+        db: Session, registry: Registry, system: Principal) -> None:
+    service.run(db, actor=system)
+    key = min(registry.planted)
+    merge = service.confirm(db, actor=system, pair_id=_queue(db)[key].id)
+    merged = service.run(db, actor=system)  # the merged-away individual is left out
+    assert merged.records == db.query(Individual).count() - 1
+    service.unmerge(db, actor=system, merge_id=merge.id)
+    # Nobody registered since, yet the individual back in the registry is compared again.
+    again = service.run(db, actor=system, incremental=True)
+    assert again.incremental and again.new_records == 1
+    assert again.records == db.query(Individual).count()
+    assert again.candidate_pairs > 0
 
 
 def test_unmerge_restores_superseded_pairs(db: Session, registry: Registry,

@@ -31,7 +31,12 @@ Threshold = Annotated[float, typer.Option(
 ModelOpt = Annotated[Path | None, typer.Option(
     "--model", help="Model file (JSON): reused if it exists, else trained and saved there.")]
 Retrain = Annotated[bool, typer.Option("--retrain", help="Train again even if --model exists.")]
-Engine = Annotated[str, typer.Option("--engine", help="duckdb (embedded, the default).")]
+Engine = Annotated[str, typer.Option(
+    "--engine", help="duckdb (embedded, the default) or spark (Splink on a Spark cluster; "
+    "pip install 'havens[spark]').")]
+SparkMaster = Annotated[str, typer.Option(
+    "--spark-master", help="Spark master URL for --engine spark: local[2], spark://host:7077, "
+    "yarn…")]
 
 
 @contextmanager
@@ -51,13 +56,8 @@ def _progress(steps: list[str]) -> Iterator[Callable[[str], None]]:
 
 
 def _check_engine(engine: str) -> None:
-    if engine == "duckdb":
-        return
-    if engine == "spark":
-        raise ValidationFailed("the Spark engine is not part of this version yet: use --engine "
-                               "duckdb (1 M records take about a minute on two cores)",
-                               field="engine")
-    raise ValidationFailed(f"unknown engine '{engine}': use duckdb", field="engine")
+    if engine not in ("duckdb", "spark"):
+        raise ValidationFailed(f"unknown engine '{engine}': use duckdb or spark", field="engine")
 
 
 def _summary(title: str, rows: list[tuple[str, str]]) -> None:
@@ -78,6 +78,7 @@ def dedupe(
         "--pairs", help="Also write the matching pairs with per-field agreement levels.")] = None,
     threshold: Threshold = 0.9,
     engine: Engine = "duckdb",
+    spark_master: SparkMaster = "local[2]",
     model: ModelOpt = None,
     retrain: Retrain = False,
     unsupervised: Annotated[bool, typer.Option(
@@ -86,15 +87,24 @@ def dedupe(
 ) -> None:
     """Deduplicate one list: every record gets a cluster (the same id = the same person).
 
-    Scores with the promoted learned model when there is one (and no --model is given).
+    Scores with the promoted learned model when there is one (and no --model is given); the
+    Spark engine scores with the unsupervised model, as Splink runs it.
     """
     _check_engine(engine)
     from havens.linkage import engine_duckdb, learned
 
-    scorer = None if unsupervised or model else learned.promoted()
     with _progress(_DEDUPE_STEPS) as step:
-        s = engine_duckdb.dedupe(file, out=out, pairs_out=pairs, threshold=threshold,
-                                 model_path=model, retrain=retrain, step=step, learned=scorer)
+        if engine == "spark":
+            from havens.linkage import engine_spark
+
+            s = engine_spark.dedupe(file, out=out, pairs_out=pairs, threshold=threshold,
+                                    model_path=model, retrain=retrain, step=step,
+                                    master=spark_master)
+        else:
+            scorer = None if unsupervised or model else learned.promoted()
+            s = engine_duckdb.dedupe(file, out=out, pairs_out=pairs, threshold=threshold,
+                                     model_path=model, retrain=retrain, step=step,
+                                     learned=scorer)
     _summary(f"Deduplicated {file.name}", [
         ("records", f"{s.records:,}"),
         ("candidate pairs", f"{s.candidate_pairs:,}"),
@@ -118,6 +128,7 @@ def link(
                                       "match_probability and per-field agreement levels.")],
     threshold: Threshold = 0.9,
     engine: Engine = "duckdb",
+    spark_master: SparkMaster = "local[2]",
     model: ModelOpt = None,
     retrain: Retrain = False,
 ) -> None:
@@ -126,8 +137,15 @@ def link(
     from havens.linkage import engine_duckdb
 
     with _progress(_LINK_STEPS) as step:
-        s = engine_duckdb.link(file_a, file_b, out=out, threshold=threshold, model_path=model,
-                               retrain=retrain, step=step)
+        if engine == "spark":
+            from havens.linkage import engine_spark
+
+            s = engine_spark.link(file_a, file_b, out=out, threshold=threshold,
+                                  model_path=model, retrain=retrain, step=step,
+                                  master=spark_master)
+        else:
+            s = engine_duckdb.link(file_a, file_b, out=out, threshold=threshold,
+                                   model_path=model, retrain=retrain, step=step)
     _summary(f"Linked {file_a.name} and {file_b.name}", [
         ("records", f"{s.records:,}"),
         ("candidate pairs", f"{s.candidate_pairs:,}"),

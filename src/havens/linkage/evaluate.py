@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 
@@ -49,3 +49,23 @@ def pair_scores(pairs: Iterable[tuple[str, str]], truth_l: Mapping[str, str],
     right = Counter(truth_r.values())
     actual = sum(right[p] for p in truth_l.values())
     return Scores(true_positives=tp, predicted=len(found), actual=actual)
+
+
+def _within(groups: Mapping[str, str], ids: Iterable[str]) -> Iterable[tuple[str, str]]:
+    by_group: dict[str, list[str]] = {}
+    for r in ids:
+        by_group.setdefault(groups[r], []).append(r)
+    for members in by_group.values():
+        for i, a in enumerate(members):
+            for b in members[i + 1:]:
+                yield a, b
+
+
+def cluster_scores_of(clusters: Mapping[str, str], truth: Mapping[str, str],
+                      keep: Callable[[str, str], bool]) -> Scores:
+    """Scores of :func:`cluster_scores` over the record pairs ``keep`` accepts only (for example
+    pairs written in two scripts)."""
+    predicted = [(a, b) for a, b in _within(clusters, truth) if keep(a, b)]
+    return Scores(true_positives=sum(truth[a] == truth[b] for a, b in predicted),
+                  predicted=len(predicted),
+                  actual=sum(1 for a, b in _within(truth, truth) if keep(a, b)))

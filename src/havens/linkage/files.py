@@ -114,13 +114,15 @@ def load(con: duckdb.DuckDBPyConnection, spec: InputFile, table: str, src: int =
                     else f"CAST(NULL AS VARCHAR) AS {field}")
     offset = _count(con, table) if _exists(con, table) else 0
     # n is the data row number; the header is line 1, so row n is line n + 1.
+    skip = 1 if spec.hxl else 0
+    # rid numbers the data rows from ``offset`` (the row number less the skipped HXL row: no
+    # second, sorting window over the file).
     select = f"""
-        SELECT {offset} + row_number() OVER (ORDER BY n) - 1 AS rid, {src} AS src,
-               n + 1 AS line, {', '.join(cols)}
+        SELECT {offset - 1 - skip} + n AS rid, {src} AS src, n + 1 AS line, {', '.join(cols)}
         FROM (SELECT *, row_number() OVER () AS n
               FROM read_csv(?, all_varchar = true, header = true, comment = '',
                             delim = '{spec.delimiter}'))
-        WHERE n > {1 if spec.hxl else 0}
+        WHERE n > {skip}
     """
     # Line numbers come from the scan order: keep it for the load (the engine relaxes it after).
     run(con, "SET preserve_insertion_order = true")

@@ -7,6 +7,14 @@ EM is deterministic: the starting point is fixed (m high on the top level; u fro
 hash-ordered sample of record pairs — not a random draw), the iteration count is bounded and the
 tolerance fixed, so the same input gives the same model on any machine or engine.
 
+Two u's: the model *scores* with u of random record pairs (what "agreeing by chance" means over
+all pairs, with the prior of all pairs), but *training* sees candidate pairs, whose non-matches
+blocking chose because they agree (namesakes, relatives, neighbours born the same day). So EM
+estimates a second u among the candidates, held near the random one by a Dirichlet prior, and
+fits the share of matches with it; measured on 1 M generated records, pairwise precision before
+clustering went from 0.94 to 0.978 and the estimated matches per record from 1.99 to 0.44 (true:
+0.46). The random sample's own few matches are then taken out of its u (see :func:`train`).
+
 A missing value (level -1) leaves its field out of both likelihoods, as in Splink.
 """
 
@@ -142,13 +150,16 @@ class Model:
                    meta=data.get("meta", {}))
 
 
-def _level_counts(patterns: np.ndarray, weights: np.ndarray, n_levels: list[int]
+def _level_counts(patterns: np.ndarray, weights: np.ndarray, n_levels: list[int], *,
+                  prior: list[np.ndarray] | None = None, strength: float = 0.0
                   ) -> list[np.ndarray]:
     out = []
     for j, n in enumerate(n_levels):
         col = patterns[:, j]
         ok = col >= 0
-        counts = np.bincount(col[ok], weights=weights[ok], minlength=n)
+        counts = np.bincount(col[ok], weights=weights[ok], minlength=n).astype(np.float64)
+        if prior is not None:  # a Dirichlet prior worth ``strength`` pairs
+            counts += strength * prior[j]
         out.append((counts + _EPS) / (counts.sum() + n * _EPS))
     return out
 
@@ -159,13 +170,24 @@ def _level_counts(patterns: np.ndarray, weights: np.ndarray, n_levels: list[int]
 # conditioning on given name + lineage trains dates and places on pairs that are mostly the same
 # person or namesakes, never siblings.
 # Each session lists alternative conditions: the first one met by enough pairs is used (lists
-# without father's names never reach lineage level 4, so they train on the family name alone).
+# without father's names never reach the top lineage level, so they train on the family name).
+_TOP = {c.name: len(c.levels) - 1 for c in COMPARISONS}
 SESSIONS: tuple[tuple[tuple[dict[str, int], ...], tuple[str, ...]], ...] = (
-    (({"dob": 5},), ("given", "lineage", "sex", "origin", "phone", "document")),
-    (({"given": 3, "lineage": 4}, {"given": 3, "lineage": 1}),
+    (({"dob": _TOP["dob"]},), ("given", "lineage", "sex", "origin", "phone", "document")),
+    (({"given": _TOP["given"], "lineage": _TOP["lineage"]}, {"given": _TOP["given"], "lineage": 1}),
      ("sex", "dob", "origin", "phone", "document")),
 )
 MIN_SESSION_PAIRS = 50
+#: Floor of m: a level no match showed in training still happens in real lists (a new phone, a
+#: different document), so one field's disagreement costs at most about log2(1/M_FLOOR) bits
+#: rather than the -20 of an m of zero (generated registries never change a phone number).
+#: Measured cost on the generated 100k registry: precision 0.9924 → 0.9920; FEBRL unchanged.
+M_FLOOR = 1e-3
+#: Where EM re-estimates u among candidate pairs, the random pairs' u counts as this many pairs
+#: (a Dirichlet prior): it decides when a session holds few non-matches — FEBRL's candidates are
+#: nearly all matches, and a free u there splits the matches into clean and corrupted copies
+#: (FEBRL3 F1 0.9985 → 0.992) — and fades where blocking brought many.
+U_PRIOR_PAIRS = 1000.0
 
 
 def _likelihood(patterns: np.ndarray, probs: list[np.ndarray], cols: list[int]) -> np.ndarray:
@@ -178,13 +200,13 @@ def _likelihood(patterns: np.ndarray, probs: list[np.ndarray], cols: list[int]) 
 
 
 def _em(patterns: np.ndarray, counts: np.ndarray, m: list[np.ndarray], u: list[np.ndarray],
-        cols: list[int], *, update_m: bool, max_iter: int, tol: float,
-        log_u: np.ndarray | None = None) -> tuple[float, int]:
-    """EM with u fixed: updates m[cols] in place (if asked) and returns (prior, iterations)."""
+        cols: list[int], *, update_m: bool, update_u: bool, max_iter: int, tol: float,
+        u_prior: list[np.ndarray] | None = None) -> tuple[float, int]:
+    """EM over pattern counts: updates m[cols] and u[cols] in place (as asked) and returns
+    (share of matches, iterations)."""
     n_levels = [len(x) for x in m]
     prior = 0.3
-    if log_u is None:
-        log_u = _likelihood(patterns, u, cols)
+    log_u = _likelihood(patterns, u, cols)
     iterations = 0
     for iterations in range(1, max_iter + 1):  # noqa: B007 - returned
         a = np.log(prior) + _likelihood(patterns, m, cols)
@@ -192,26 +214,79 @@ def _em(patterns: np.ndarray, counts: np.ndarray, m: list[np.ndarray], u: list[n
         resp = 1.0 / (1.0 + np.exp(np.clip(b - a, -700, 700)))
         new_prior = min(max(float((counts * resp).sum() / counts.sum()), 1e-6), 1 - 1e-6)
         delta = abs(new_prior - prior)
-        if update_m:
-            new_m = _level_counts(patterns, counts * resp, n_levels)
+        for update, probs, weights in ((update_m, m, resp), (update_u, u, 1.0 - resp)):
+            if not update:
+                continue
+            if probs is u and u_prior is not None:
+                new = _level_counts(patterns, counts * weights, n_levels, prior=u_prior,
+                                    strength=U_PRIOR_PAIRS)
+            else:
+                new = _level_counts(patterns, counts * weights, n_levels)
             for j in cols:
-                delta = max(delta, float(np.abs(new_m[j] - m[j]).max()))
-                m[j] = new_m[j]
+                delta = max(delta, float(np.abs(new[j] - probs[j]).max()))
+                probs[j] = new[j]
+        if update_u:
+            log_u = _likelihood(patterns, u, cols)
         prior = new_prior
         if delta < tol:
             break
     return prior, iterations
 
 
+#: Pseudo-count per level of u: a level never seen among sampled pairs is rare, not impossible.
+U_PSEUDO_COUNT = 0.1
+
+
+def u_from_sample(levels: np.ndarray, weights: np.ndarray | None = None) -> list[np.ndarray]:
+    """u of each comparison: level frequencies among sampled record pairs (rows of ``levels``),
+    each pair counted with its weight (its probability of being a non-match)."""
+    w = np.ones(len(levels)) if weights is None else weights
+    out = []
+    for j, c in enumerate(COMPARISONS):
+        col = levels[:, j]
+        ok = col >= 0
+        counts = np.bincount(col[ok], weights=w[ok], minlength=len(c.levels)) + U_PSEUDO_COUNT
+        out.append(counts / counts.sum())
+    return out
+
+
 def train(patterns: np.ndarray, counts: np.ndarray, *, u: list[np.ndarray], n_records: int,
-          tf: np.ndarray | None = None, max_iter: int = 200, tol: float = 1e-7) -> Model:
-    """Fit m by EM in the training sessions (u fixed), then the prior over all candidates.
+          tf: np.ndarray | None = None, max_iter: int = 300, tol: float = 1e-7,
+          u_sample: np.ndarray | None = None, n_pairs: int | None = None) -> Model:
+    """Fit m by EM in the training sessions, then the share of matches among all candidates.
 
     ``patterns`` are the distinct comparison vectors (levels, -1 = missing) with their ``counts``;
-    ``u`` are the level frequencies among (almost all non-matching) sampled record pairs; ``tf``
-    (one column per ``TF_FIELDS``, aligned with ``patterns``) the term frequency of agreed names,
-    used when fitting the prior so that namesakes on common names are not counted as matches.
+    ``u`` are the level frequencies among (almost all non-matching) sampled record pairs: the u
+    the model scores with, and the prior of the u EM estimates among candidates. ``tf`` is not
+    used (callers of the first version passed term-frequency bands; the candidates' own u now
+    accounts for namesakes).
+
+    ``u_sample`` (the levels of the sampled pairs ``u`` came from) and ``n_pairs`` (the number of
+    possible pairs): u is estimated again without the sample's matches — each sampled pair counts
+    with its probability of being a non-match under the first fit — and m refitted. The few
+    matches a random sample holds would otherwise dominate u of rare agreements (the same
+    document number: FEBRL4's u was the match rate itself, 2e-4, and the weight 12 bits, not 20;
+    F1 0.9973 → 0.9990).
     """
+    del tf
+    model = _train(patterns, counts, u=u, n_records=n_records, max_iter=max_iter, tol=tol)
+    if u_sample is None or not len(u_sample) or not n_pairs:
+        return model
+    prior = model.prior(n_records, n_pairs)
+    odds = np.full(len(u_sample), math.log2(prior / (1 - prior)))
+    for j, fp in enumerate(model.fields):
+        col = u_sample[:, j]
+        ok = col >= 0
+        odds[ok] += np.asarray(fp.weights())[col[ok]]
+    match = 1.0 / (1.0 + np.exp2(-np.clip(odds, -60, 60)))
+    refit = _train(patterns, counts, u=u_from_sample(u_sample, 1.0 - match), n_records=n_records,
+                   max_iter=max_iter, tol=tol)
+    refit.meta["u_sample"] = {"pairs": len(u_sample), "matches": round(float(match.sum()), 2)}
+    return refit
+
+
+def _train(patterns: np.ndarray, counts: np.ndarray, *, u: list[np.ndarray], n_records: int,
+           max_iter: int, tol: float) -> Model:
     names = [c.name for c in COMPARISONS]
     n_levels = [len(c.levels) for c in COMPARISONS]
     counts = counts.astype(float)
@@ -230,8 +305,13 @@ def train(patterns: np.ndarray, counts: np.ndarray, *, u: list[np.ndarray], n_re
         m = [np.array([0.5 ** (n - 1 - k) for k in range(n)]) for n in n_levels]
         m = [x / x.sum() for x in m]
         cols = [names.index(f) for f in session_fields]
-        _, it = _em(patterns[mask], counts[mask], m, u, cols, update_m=True, max_iter=max_iter,
-                    tol=tol)
+        # u is re-estimated too, among the session's candidate pairs: the non-matches there were
+        # chosen by blocking (namesakes, relatives, neighbours born on the same day), so they
+        # agree far more often than random pairs; with u fixed at the random pairs' values EM
+        # takes them for matches (1 M generated records: m("given names differ") 0.17 instead
+        # of 0.015, pairwise precision 0.94).
+        _, it = _em(patterns[mask], counts[mask], m, [x.copy() for x in u], cols, update_m=True,
+                    update_u=True, max_iter=max_iter, tol=tol, u_prior=u)
         sessions.append({"condition": condition, "pairs": int(counts[mask].sum()),
                          "em_iterations": it})
         for j in cols:
@@ -240,19 +320,16 @@ def train(patterns: np.ndarray, counts: np.ndarray, *, u: list[np.ndarray], n_re
     final_m = []
     for j, n in enumerate(n_levels):
         if seen[j]:
-            final_m.append(sums[j] / seen[j])
+            mm = np.maximum(sums[j] / seen[j], M_FLOOR)
+            final_m.append(mm / mm.sum())
         else:  # never trained (no data): a neutral-ish default favouring the top level
             start = np.array([0.5 ** (n - 1 - k) for k in range(n)])
             final_m.append(start / start.sum())
+    # The share of matches among all candidates, m fixed and u again free: candidates are not
+    # random pairs, so u of the random sample would count blocked namesakes as matches.
     all_cols = list(range(len(names)))
-    log_u = _likelihood(patterns, u, all_cols)
-    if tf is not None:
-        for k, f in enumerate(TF_FIELDS):
-            j = names.index(f)
-            top = patterns[:, j] == n_levels[j] - 1
-            log_u[top] += np.log(np.maximum(tf[top, k], TF_FLOOR)) - np.log(u[j][-1])
-    prior, it = _em(patterns, counts, final_m, u, all_cols, update_m=False, max_iter=max_iter,
-                    tol=tol, log_u=log_u)
+    prior, it = _em(patterns, counts, final_m, [x.copy() for x in u], all_cols, update_m=False,
+                    update_u=True, max_iter=max_iter, tol=tol, u_prior=u)
     fields = [FieldParams(c.name, list(c.levels), [float(x) for x in mm], [float(x) for x in uu])
               for c, mm, uu in zip(COMPARISONS, final_m, u, strict=True)]
     meta = {"trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

@@ -28,7 +28,6 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
-from itertools import groupby
 
 from havens.linkage.phonetic import arabic_rules, arabic_skeleton, latin_rules, latin_skeleton
 
@@ -226,8 +225,11 @@ def _latin_token_skeleton(tok: str) -> str:
     return latin_skeleton(tok)
 
 
+_REPEATS = re.compile(r"(.)\1+")
+
+
 def _collapse(s: str) -> str:
-    return "".join(k for k, _ in groupby(s))
+    return _REPEATS.sub(r"\1", s)
 
 
 def normalise_phone(text: str | None) -> str | None:
@@ -247,8 +249,9 @@ def normalise_document(text: str | None) -> str | None:
     return cleaned or None
 
 
-def forms_of(values: list[str]) -> list[tuple[str | None, str | None]]:
-    """(key, skeleton) of each value; large lists are split over the CPU cores (fork)."""
+def forms_of(values: list[str]) -> list[tuple[str | None, str | None, str | None]]:
+    """(key, skeleton, spelling) of each value — the spelling is the folded tokens written
+    together, for edit distances; large lists are split over the CPU cores (fork)."""
     workers = min(os.cpu_count() or 1, 4)
     if len(values) < 40_000 or workers < 2 or "fork" not in mp.get_all_start_methods():
         return _forms_chunk(values)
@@ -259,9 +262,9 @@ def forms_of(values: list[str]) -> list[tuple[str | None, str | None]]:
     return [x for part in parts for x in part]
 
 
-def _forms_chunk(values: list[str]) -> list[tuple[str | None, str | None]]:
-    out: list[tuple[str | None, str | None]] = []
+def _forms_chunk(values: list[str]) -> list[tuple[str | None, str | None, str | None]]:
+    out: list[tuple[str | None, str | None, str | None]] = []
     for v in values:
         f = name_forms(v)
-        out.append((f.key, f.skeleton) if f else (None, None))
+        out.append((f.key, f.skeleton, f.fold.replace(" ", "")) if f else (None, None, None))
     return out

@@ -19,9 +19,9 @@ The letter tables live in ``data/arabic_script.json`` and ``data/latin_rules.jso
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from importlib import resources
-from itertools import groupby
 from typing import Any
 
 _DATA = resources.files("havens.linkage") / "data"
@@ -63,9 +63,12 @@ def _latin_tables() -> tuple[list[tuple[str, str]], dict[int, str | None], str]:
     return ordered, table, vowels
 
 
+_REPEATS = re.compile(r"(.)\1+")
+
+
 def _finish(text: str) -> str:
     """Drop a final h, then collapse doubled classes."""
-    return "".join(k for k, _ in groupby(text.rstrip("h")))
+    return _REPEATS.sub(r"\1", text.rstrip("h"))
 
 
 def latin_skeleton(token: str) -> str:
