@@ -19,29 +19,53 @@ from tests.linkage.conftest import Registry, share
 def test_uncertain_pairs_come_first() -> None:
     items = [active.Item(1, 0.99, 0.8, "a"), active.Item(2, 0.81, 0.8, "a"),
              active.Item(3, 0.93, 0.8, "a")]
-    assert active.order(items) == [2, 3, 1]
+    assert active.order(items, explore=0.0) == [2, 3, 1]
 
 
 def test_round_robin_over_groups() -> None:
     items = [active.Item(1, 0.50, 0.5, "clan"), active.Item(2, 0.51, 0.5, "clan"),
              active.Item(3, 0.52, 0.5, "clan"), active.Item(4, 0.70, 0.5, "other")]
     # The other group's pair comes second though three of the clan are more uncertain.
-    assert active.order(items) == [1, 4, 2, 3]
+    assert active.order(items, explore=0.0) == [1, 4, 2, 3]
 
 
-def test_select_batch_skips_labelled_pairs(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_evidence_bands() -> None:
+    p = np.array([1e-12, 0.01, 0.3, 0.5, 0.8, 0.999, 1.0])
+    # Three bits of log-odds a band, even odds at the start of the middle band.
+    assert active.bands(p).tolist() == [0, 2, 4, 5, 5, 8, 9]
+
+
+def test_order_mixes_exploration_and_is_stable() -> None:
+    # Twenty pairs at the boundary, five confident matches and five confident non-matches.
+    items = ([active.Item(i, 0.5 + i / 1000, 0.5, "clan") for i in range(20)]
+             + [active.Item(100 + i, 0.9999, 0.5, "clan") for i in range(5)]
+             + [active.Item(200 + i, 0.0001, 0.5, "clan") for i in range(5)])
+    ordered = active.order(items)
+    assert sorted(ordered) == sorted(it.id for it in items)
+    assert ordered[0] == 0  # the most uncertain first
+    head = ordered[:6]
+    # Half of the head comes from the evidence bands: both confident ends appear early,
+    # where pure uncertainty would show them last.
+    assert any(i >= 200 for i in head) and any(100 <= i < 200 for i in head)
+    assert ordered[2] == 1  # the next most uncertain, after one explored pair
+    # The same pairs in another order give the same queue (pages stay consistent).
+    assert active.order(list(reversed(items))) == ordered
+    assert active.order(items, explore=0.0)[-10:] != ordered[-10:]
+
+
+def test_select_batch_skips_labelled_pairs() -> None:
     p = np.array([0.5, 0.9, 0.45, 0.1, 0.55])
     groups = ["a", "a", "b", "b", "c"]
-    monkeypatch.setattr(active, "EXPLORE", 0.0)
-    assert active.select_batch(p, groups, 2, exclude={0}) == [2, 4]
+    assert active.select_batch(p, groups, 2, exclude={0}, explore=0.0) == [2, 4]
+    assert 0 not in active.select_batch(p, groups, 4, exclude={0})
 
 
 def test_select_batch_explores_the_whole_range() -> None:
     p = np.concatenate([np.full(50, 0.5), np.linspace(0.0, 1.0, 50)])
     chosen = active.select_batch(p, ["g"] * 100, 10)
     assert len(set(chosen)) == 10
-    # Half spread over the probability bands, the rest at the boundary.
-    assert len({min(int(p[i] * 10), 9) for i in chosen}) >= 4
+    # Half spread over the evidence bands, the rest at the boundary.
+    assert len({int(b) for b in active.bands(p[chosen])}) >= 4
     assert sum(p[i] == 0.5 for i in chosen) >= 5
 
 

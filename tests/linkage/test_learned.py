@@ -1,9 +1,11 @@
 """The learned scorer: minimum labels, choice by cross-validation, promotion only when better,
-rollback, JSON without personal data, and scoring files with it."""
+rollback, JSON without personal data, regularised towards Fellegi–Sunter, calibration that
+keeps the ranking, and scoring files with it."""
 
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import random
 from pathlib import Path
@@ -12,7 +14,7 @@ import numpy as np
 import pytest
 
 from havens.exceptions import NotFound, ValidationFailed
-from havens.linkage import engine_duckdb, learned, synth
+from havens.linkage import engine_duckdb, learned, learned_train, synth
 from havens.linkage.labels import LEVELS, Example
 
 
@@ -63,7 +65,7 @@ def test_train_promotes_only_when_better_and_rolls_back(tmp_path: Path) -> None:
     assert first.candidate_f1 > first.current_f1
     model = first.model
     assert model.version == 1 and model.labels == 200 and model.matches == 100
-    assert model.kind in ("logistic", "boosting") and "cross-validated F1" in model.reason
+    assert model.kind == "logistic" and "cross-validated F1" in model.reason
     assert {"precision", "recall", "f1"} <= set(model.cv) and model.cv["f1"] > 0.95
     promoted = learned.promoted(tmp_path)
     assert promoted is not None and promoted.version == 1
@@ -101,14 +103,73 @@ def test_model_file_is_json_weights_on_comparison_features(tmp_path: Path) -> No
     assert (p[truth] > 0.5).all() and (p[~truth] < 0.5).all()
 
 
-def test_boosted_trees_in_json_predict_as_sklearn() -> None:
+def test_penalty_chosen_by_cross_validation_and_stored_as_fitted() -> None:
     ex = _examples(200, flip=0.1)
+    model = learned.fit(ex)
+    assert model.params["c"] in learned.CS
+    assert set(model.cv["candidates"]) == {f"C={c:g}" for c in learned.CS}
+    assert f"C={model.params['c']:g}" in model.reason
     x = learned.encode(*learned.matrices([e.features for e in ex]))
     y = np.array([e.is_match for e in ex])
-    params, clf = learned._fit("boosting", x, y)
-    model = learned.LearnedModel(kind="boosting", params=json.loads(json.dumps(params)),
-                                 calibration={"x": [0.0, 1.0], "y": [0.0, 1.0]})
-    assert np.allclose(model.raw(x), clf.predict_proba(x)[:, 1])
+    clf = learned_train.CorrectedLogistic(model.params["c"]).fit(x, y)
+    stored = learned.LearnedModel.from_json(json.loads(json.dumps(model.to_json())))
+    assert np.allclose(stored.raw(x), clf.predict_proba(x)[:, 1])
+
+
+def _hard_cases(n: int, seed: int = 4) -> list[Example]:
+    """Labels as reviewers give them: only pairs the unsupervised model hesitated over (match
+    weight between -3 and 3 bits), brothers rejected and duplicates confirmed."""
+    out = []
+    for ex in _examples(n, seed=seed):
+        rng = random.Random(len(out) + seed)
+        v = {**ex.features, "fs_weight": rng.uniform(-3.0, 3.0)}
+        out.append(Example(v, ex.is_match, 0.5))
+    return out
+
+
+def test_labels_near_the_boundary_keep_fellegi_sunter_elsewhere() -> None:
+    model = learned.fit(_hard_cases(240))
+    sure = {f: top for f, top in LEVELS.items()}
+    sure.update(document=-1, phone=-1, tf_given=0.01, tf_lineage=0.001)
+    # Pairs no label looked like: the unsupervised model is sure, one way or the other.
+    alike = {**sure, "given": 0, "dob": 0, "fs_weight": 30.0}  # a brother's pattern, but sure
+    apart = {**sure, "fs_weight": -30.0}  # everything agrees, yet sure it is not a match
+    assert model.probability(alike) > 0.9
+    assert model.probability(apart) < 0.1
+    # Where labels exist, the classifier learnt what Fellegi–Sunter could not tell.
+    assert model.probability({**sure, "given": 0, "dob": 0, "fs_weight": 1.0}) < 0.5
+    assert model.probability({**sure, "fs_weight": -1.0}) > 0.5
+
+
+def test_calibration_keeps_the_ranking_of_separable_labels() -> None:
+    # Perfectly separable answers, as a random sample of mostly easy pairs gives.
+    rng = random.Random(2)
+    ex = [Example({**e.features, "fs_weight": (8.0 if e.is_match else -8.0) + rng.uniform(-3, 3)},
+                  e.is_match) for e in _examples(200)]
+    model = learned.fit(ex)
+    assert set(model.calibration) == {"a", "b"}
+    v = {f: top for f, top in LEVELS.items()}
+    v.update(given=2, dob=1, document=-1, tf_given=0.01, tf_lineage=0.001)
+    p = [model.probability({**v, "fs_weight": w}) for w in (-4.0, -2.0, 0.0, 2.0, 4.0)]
+    # More evidence, more probability: not two steps at 0 and 1.
+    assert all(a < b for a, b in itertools.pairwise(p))
+    assert min(p) > 0.001 and max(p) < 0.999
+
+
+def test_models_stored_before_the_current_encoding_still_score() -> None:
+    coef = [0.0] * len(learned.FEATURES)
+    coef[learned.FEATURES.index("fs_weight")] = 2.0  # on weight / 20, as stored before
+    data = {"format": learned.FORMAT, "version": 3, "kind": "logistic",
+            "features": learned.FEATURES, "params": {"coef": coef, "intercept": 0.0},
+            "calibration": {"x": [0.0, 1.0], "y": [0.0, 1.0]}, "labels": 60}
+    model = learned.LearnedModel.from_json(data)
+    v = {f: 0 for f in LEVELS} | {"tf_given": None, "tf_lineage": None, "fs_weight": 10.0}
+    assert model.probability(v) == pytest.approx(1 / (1 + np.exp(-1.0)))
+    assert learned.LearnedModel.from_json(model.to_json()).probability(v) == pytest.approx(
+        model.probability(v))
+    # Boosted trees of earlier versions are refused (they overrode the unsupervised model).
+    with pytest.raises(ValidationFailed, match="no longer used"):
+        learned.LearnedModel.from_json({**data, "kind": "boosting"})
 
 
 def test_dedupe_scores_with_a_learned_model(tmp_path: Path) -> None:
