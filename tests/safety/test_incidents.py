@@ -152,7 +152,9 @@ def test_api_never_returns_the_narrative_to_another_organisation(
     assert listing.status_code == 200
     assert SECRET not in listing.text and "latrines" not in listing.text
     assert listing.json() == {"items": [], "restricted": [
-        {"zone_code": "SZ-T-001", "incident_type": "gbv", "count": "<5"}]}
+        {"zone_code": "SZ-T-001", "incident_type": "gbv", "count": "<5"}],
+        "restricted_totals": {"by_zone": {"SZ-T-001": "<5"}, "by_type": {"gbv": "<5"},
+                              "total": "<5"}}
     one = client.get(f"/api/v1/incidents/{incident_id}", headers=outsider)
     assert one.status_code == 404 and SECRET not in one.text
     same_org_coordinator = client.get(f"/api/v1/incidents/{incident_id}",

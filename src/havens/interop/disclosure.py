@@ -27,8 +27,9 @@ withheld to protect others.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from havens.orgs.permissions import Principal, can
 
@@ -134,6 +135,36 @@ def protect_column(values: Sequence[int], *, exempt: Sequence[bool] | None = Non
                     keep_row_totals=keep_cells,
                     exempt=[[e] for e in exempt] if exempt is not None else None)
     return [row[0] for row in table.cells], table.column_totals[0]
+
+
+R = TypeVar("R", bound=Hashable)
+C = TypeVar("C", bound=Hashable)
+
+
+@dataclass
+class KeyedTable(Generic[R, C]):
+    """``protect`` of counts keyed by (row, column), e.g. (zone, incident type)."""
+
+    cells: dict[tuple[R, C], Count]
+    row_totals: dict[R, Count]
+    column_totals: dict[C, Count]
+    total: Count
+
+
+def protect_keyed(counts: Mapping[tuple[R, C], int], *, rows: Sequence[R],
+                  columns: Sequence[C], suppress: bool = True) -> KeyedTable[R, C]:
+    """A sparse table (absent keys are zero) with its row, column and grand totals, all
+    published, under primary and secondary suppression; cells keep every key of the grid."""
+    if not rows or not columns:
+        return KeyedTable({}, dict.fromkeys(rows, 0), dict.fromkeys(columns, 0), 0)
+    table = protect([[int(counts.get((r, c), 0)) for c in columns] for r in rows],
+                    suppress=suppress)
+    return KeyedTable(
+        cells={(r, c): table.cells[i][j] for i, r in enumerate(rows)
+               for j, c in enumerate(columns)},
+        row_totals=dict(zip(rows, table.row_totals, strict=True)),
+        column_totals=dict(zip(columns, table.column_totals, strict=True)),
+        total=table.total)
 
 
 def _exempt_grid(exempt: Sequence[Sequence[bool]] | None, rows: int, cols: int,

@@ -4,7 +4,12 @@ Per origin area: the displaced people from it still present, by zone; the househ
 return intentions and their preconditions; returns per month; the area's status history.
 Per zone: departures by destination type and returns by destination area.
 
-Callers without personal-data rights (``people.personal``) see counts of 1 to 4 as ``"<5"``.
+Callers without personal-data rights (``people.personal``) see the counts under disclosure
+control (``havens.interop.disclosure``): 1 to 4 shown as ``"<5"``, and in every table whose
+totals are published — here or elsewhere (the ``returns`` export publishes each origin's returns
+and displaced households; the flows publish each zone's departures) — enough other counts as
+``"x"`` that no ``"<5"`` can be worked out from the totals. Counts published without a total
+(intentions, preconditions) need the primary rule only.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from havens.geo import service as geo_service
+from havens.interop import disclosure
 from havens.orgs.permissions import Principal, can, require
 from havens.people.models import Household, HouseholdStatus, Individual, Movement, MovementKind
 from havens.returns import service
@@ -33,11 +39,17 @@ from havens.returns.schemas import (
 from havens.zones import service as zone_service
 from havens.zones.models import Site, Zone
 
-SUPPRESSED = "<5"
+SUPPRESSED = disclosure.SUPPRESSED
 
 
 def _count(value: int, suppress: bool) -> Count:
-    return SUPPRESSED if suppress and 0 < value < 5 else value
+    """A count published without a total."""
+    return disclosure.primary(value, on=suppress)
+
+
+def _column(values: list[int], suppress: bool) -> tuple[list[Count], Count]:
+    """A column of counts and its total, protected together."""
+    return disclosure.protect_column(values, suppress=suppress)
 
 
 def origin_report(db: Session, *, actor: Principal, pcode: str) -> OriginReport:
@@ -55,14 +67,12 @@ def origin_report(db: Session, *, actor: Principal, pcode: str) -> OriginReport:
         .outerjoin(members, members.c.household_id == Household.id)
         .where(Household.origin_pcode == pcode, Household.status == HouseholdStatus.present)
         .group_by(Zone.code).order_by(Zone.code))
-    displaced = []
-    total_households = total_people = 0
-    for zone_code, household_count, people in rows:
-        total_households += int(household_count)
-        total_people += int(people)
-        displaced.append(ZoneCount(zone_code=zone_code,
-                                   households=_count(int(household_count), suppress),
-                                   individuals=_count(int(people), suppress)))
+    found = [(zone_code, int(n), int(people)) for zone_code, n, people in rows]
+    households, total_households = _column([n for _z, n, _p in found], suppress)
+    individuals, total_people = _column([p for _z, _n, p in found], suppress)
+    displaced = [ZoneCount(zone_code=zone_code, households=households[i],
+                           individuals=individuals[i])
+                 for i, (zone_code, _n, _p) in enumerate(found)]
     latest: dict[int, ReturnIntention] = {}
     for answer in db.scalars(
             select(ReturnIntention).join(Household, Household.id == ReturnIntention.household_id)
@@ -78,19 +88,24 @@ def origin_report(db: Session, *, actor: Principal, pcode: str) -> OriginReport:
         month = months[returned_on.strftime("%Y-%m")]
         month[kind.value] += 1
         month["individuals"] += people
+    by_month = sorted(months.items())
+    kinds = (ReturnKind.facilitated.value, ReturnKind.spontaneous.value)
+    returned = disclosure.protect([[value[k] for k in kinds] for _m, value in by_month],
+                                  suppress=suppress)
+    people_by_month, _people = _column([value["individuals"] for _m, value in by_month],
+                                       suppress)
     return OriginReport(
         pcode=pcode, area_name_en=area.name_en, area_name_ar=area.name_ar, suppressed=suppress,
         displaced=displaced,
-        displaced_total=ZoneCount(zone_code=None, households=_count(total_households, suppress),
-                                  individuals=_count(total_people, suppress)),
+        displaced_total=ZoneCount(zone_code=None, households=total_households,
+                                  individuals=total_people),
         intentions={i.value: _count(intentions[i.value], suppress) for i in Intention},
         preconditions={code: _count(preconditions[code], suppress) for code in PRECONDITIONS
                        if preconditions[code]},
-        returns_by_month=[MonthCount(
-            month=key, facilitated=_count(value[ReturnKind.facilitated.value], suppress),
-            spontaneous=_count(value[ReturnKind.spontaneous.value], suppress),
-            individuals=_count(value["individuals"], suppress))
-            for key, value in sorted(months.items())],
+        returns_by_month=[MonthCount(month=key, facilitated=returned.cells[n][0],
+                                     spontaneous=returned.cells[n][1],
+                                     individuals=people_by_month[n])
+                          for n, (key, _value) in enumerate(by_month)],
         status=service.area_status_read(db, actor=actor, pcode=pcode))
 
 
@@ -117,14 +132,18 @@ def zone_departures(db: Session, *, actor: Principal, zone_id: int,
     if end is not None:
         query = query.where(Movement.moved_on <= end)
         returns = returns.where(ReturnMovement.returned_on <= end)
-    departures = sorted(
-        (DestinationCount(destination_type=kind.value if kind else "unknown",
-                          households=_count(int(n), suppress),
-                          individuals=_count(int(people), suppress))
-         for kind, n, people in db.execute(query)), key=lambda d: d.destination_type)
+    by_type = sorted(((kind.value if kind else "unknown", int(n), int(people))
+                      for kind, n, people in db.execute(query)), key=lambda row: row[0])
+    departed, _departed = _column([n for _k, n, _p in by_type], suppress)
+    departed_people, _people = _column([p for _k, _n, p in by_type], suppress)
+    by_area = [(pcode, int(n), int(people)) for pcode, n, people in db.execute(returns)]
+    returned, _returned = _column([n for _a, n, _p in by_area], suppress)
+    returned_people, _people = _column([p for _a, _n, p in by_area], suppress)
     return ZoneDeparturesReport(
         zone_id=zone.id, zone_code=zone.code, start=start, end=end, suppressed=suppress,
-        departures=departures,
-        returns_by_area=[AreaCount(pcode=p, households=_count(int(n), suppress),
-                                   individuals=_count(int(people), suppress))
-                         for p, n, people in db.execute(returns)])
+        departures=[DestinationCount(destination_type=kind, households=departed[i],
+                                     individuals=departed_people[i])
+                    for i, (kind, _n, _p) in enumerate(by_type)],
+        returns_by_area=[AreaCount(pcode=pcode, households=returned[i],
+                                   individuals=returned_people[i])
+                         for i, (pcode, _n, _p) in enumerate(by_area)])

@@ -102,16 +102,27 @@ class IncidentRead(BaseModel):
 
 
 class RestrictedCount(BaseModel):
-    """Sensitive incidents the caller may not see, counted (1–4 shown as "<5")."""
+    """Sensitive incidents the caller may not see, counted: 1–4 shown as "<5", and "x" for a
+    count withheld so that no "<5" can be worked out from the totals."""
 
     zone_code: str
     incident_type: IncidentType
     count: Count
 
 
+class RestrictedTotals(BaseModel):
+    """The totals of the restricted counts (per zone, per type, in all), under the same
+    disclosure control."""
+
+    by_zone: dict[str, Count] = Field(default_factory=dict)
+    by_type: dict[IncidentType, Count] = Field(default_factory=dict)
+    total: Count = 0
+
+
 class IncidentList(BaseModel):
     items: list[IncidentRead]
     restricted: list[RestrictedCount]
+    restricted_totals: RestrictedTotals = Field(default_factory=RestrictedTotals)
 
 
 class ZoneSafetyRead(BaseModel):

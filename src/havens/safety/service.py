@@ -7,7 +7,8 @@ Who sees what:
   the reporter marks it) is shown with its narrative, place and casualties only to protection
   officers (``incidents.sensitive``) of the reporting organisation. Everyone else — including
   the operator and coordinators of any organisation — sees it only inside counts per zone and
-  type, with counts of 1 to 4 shown as ``"<5"``; asking for it by id answers ``NotFound``.
+  type and their totals, with counts of 1 to 4 shown as ``"<5"`` and enough others as ``"x"``
+  that none can be worked out from the totals; asking for it by id answers ``NotFound``.
   This is applied in the queries here, so the API, the CLI and the pages all get the same.
 - Every report is audited (never its narrative), and every read of a sensitive incident's
   details too.
@@ -30,6 +31,7 @@ from havens.audit import service as audit
 from havens.database import utcnow
 from havens.exceptions import NotFound, PermissionDenied, ValidationFailed
 from havens.geo import service as geo_service
+from havens.interop import disclosure
 from havens.orgs import service as org_service
 from havens.orgs.models import Organisation
 from havens.orgs.permissions import Principal, can, require
@@ -42,19 +44,15 @@ from havens.safety.schemas import (
     IncidentList,
     IncidentRead,
     RestrictedCount,
+    RestrictedTotals,
     ZoneSafetyRead,
 )
 from havens.zones import service as zone_service
 from havens.zones.models import ACTIVE_ZONE_STATUSES, Site, Zone
 
-SUPPRESSED = "<5"
+SUPPRESSED = disclosure.SUPPRESSED
 #: An incident may be reported a little ahead of the server clock (phones drift), not more.
 _CLOCK_SKEW = dt.timedelta(hours=1)
-
-
-def suppress(count: int) -> int | str:
-    """Counts of 1 to 4 are shown as "<5" so that no one can be singled out."""
-    return SUPPRESSED if 0 < count < 5 else count
 
 
 # --- visibility ------------------------------------------------------------------------------
@@ -267,19 +265,32 @@ def list_incidents(
                       .order_by(SecurityIncident.occurred_at.desc(), SecurityIncident.id.desc())
                       .limit(limit))
     items = [to_read(db, incident, actor=actor) for incident in rows]
+    restricted, totals = _restricted(db, ~visible, filters)
     shown = [item.id for item in items if item.sensitive and not item.restricted]
     if shown:
         audit.record(db, actor=actor, action="incident.read_sensitive",
                      object_type="security_incident", detail={"incidents": shown})
-    hidden = db.execute(
+    return IncidentList(items=items, restricted=restricted, restricted_totals=totals)
+
+
+def _restricted(db: Session, hidden: ColumnElement[bool], filters: list[ColumnElement[bool]]
+                ) -> tuple[list[RestrictedCount], RestrictedTotals]:
+    """The incidents the caller may not see, per zone and type, with their totals: a table
+    under primary and secondary suppression (``havens.interop.disclosure``), so that no count
+    of 1 to 4 can be worked out from the totals and the other counts."""
+    counts = {(code, IncidentType(kind)): int(n) for code, kind, n in db.execute(
         select(Zone.code, SecurityIncident.incident_type, func.count(SecurityIncident.id))
         .join(Zone, Zone.id == SecurityIncident.zone_id)
-        .where(~visible, *filters)
-        .group_by(Zone.code, SecurityIncident.incident_type)
-        .order_by(Zone.code, SecurityIncident.incident_type))
-    restricted = [RestrictedCount(zone_code=code, incident_type=kind, count=suppress(count))
-                  for code, kind, count in hidden]
-    return IncidentList(items=items, restricted=restricted)
+        .where(hidden, *filters)
+        .group_by(Zone.code, SecurityIncident.incident_type))}
+    zones = sorted({code for code, _kind in counts})
+    kinds = sorted({kind for _code, kind in counts}, key=lambda kind: kind.value)
+    table = disclosure.protect_keyed(counts, rows=zones, columns=kinds)
+    restricted = [RestrictedCount(zone_code=code, incident_type=kind,
+                                  count=table.cells[(code, kind)])
+                  for code in zones for kind in kinds if counts.get((code, kind))]
+    return restricted, RestrictedTotals(by_zone=table.row_totals,
+                                        by_type=table.column_totals, total=table.total)
 
 
 # --- safety status ---------------------------------------------------------------------------

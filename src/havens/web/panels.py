@@ -147,7 +147,10 @@ def overview(db: Session, *, actor: Principal, zones: list[Zone]) -> dict[str, A
         safety_by_zone = safety_service.zones_safety(db, actor=actor)
         recent = safety_service.list_incidents(
             db, actor=actor, since=dt.datetime.now(dt.UTC) - dt.timedelta(days=30))
-        incidents = len(recent.items) + sum(_num(r.count) or 0 for r in recent.restricted)
+        # The restricted counts' total, under the same disclosure control as the counts.
+        hidden = _num(recent.restricted_totals.total)
+        incidents = len(recent.items) + (hidden or 0)
+        suppressed = suppressed or hidden is None
     except HavensError:
         safety_by_zone, incidents = {}, None
     return {"by_status": zones_by_status(zones), "present": present, "arrivals": arrivals,

@@ -29,7 +29,7 @@ def _json_attr(value: Any) -> str:
 @router.get("/zones")
 def zones_list(request: Request, principal: PagePrincipal, db: DbSession) -> Response:
     zones = zone_service.list_zones(db, actor=principal)
-    reads = [zone_service.to_read(db, z) for z in zones]
+    reads = zone_service.to_reads(db, zones)
     return render(request, "zones/list.html", {
         "zones": reads, "by_status": panels.zones_by_status(zones),
         "zones_json": _json_attr(zone_service.feature_collection(db, zones)),

@@ -54,7 +54,7 @@ def list_zones(
 ) -> list[ZoneRead]:
     zones = zone_service.list_zones(db, actor=principal, statuses=status,
                                     admin_pcode=admin_pcode, search=q)
-    return [zone_service.to_read(db, z) for z in zones]
+    return zone_service.to_reads(db, zones)
 
 
 @router.post("/zones", response_model=ZoneRead, status_code=201)
@@ -110,10 +110,9 @@ def list_sites(
     limit: int = Query(default=500, ge=1, le=5000),
     offset: int = Query(default=0, ge=0),
 ) -> list[SiteRead]:
-    found = sites.list_sites(db, actor=principal, zone_code=zone, admin_pcode=admin_pcode,
-                             site_type=site_type, status=status, outside_zone=outside_zone,
-                             search=q, limit=limit, offset=offset)
-    return sites.to_reads(db, found)
+    return sites.list_site_reads(db, actor=principal, zone_code=zone, admin_pcode=admin_pcode,
+                                 site_type=site_type, status=status, outside_zone=outside_zone,
+                                 search=q, limit=limit, offset=offset)
 
 
 @router.post("/sites", response_model=SiteRead, status_code=201)

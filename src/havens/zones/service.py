@@ -87,13 +87,20 @@ def list_zones(
 
 def to_read(db: Session, zone: Zone) -> ZoneRead:
     """The zone with its figures: sites, capacity, bounding box."""
-    read = ZoneRead.model_validate(zone)
-    read.site_count = int(db.scalar(select(func.count(Site.id)).where(Site.zone_id == zone.id))
-                          or 0)
-    read.capacity = capacity_rules.zone_capacity(db, zone_id=zone.id)
-    if zone.min_lon is not None:
-        read.bbox = [zone.min_lon, zone.min_lat or 0, zone.max_lon or 0, zone.max_lat or 0]
-    return read
+    return to_reads(db, [zone])[0]
+
+
+def to_reads(db: Session, zones: Sequence[Zone]) -> list[ZoneRead]:
+    """Zones with their figures, in one query for all of them (not two per zone)."""
+    figures = capacity_rules.zone_figures(db, zone_ids=[z.id for z in zones])
+    reads = []
+    for zone in zones:
+        read = ZoneRead.model_validate(zone)
+        read.site_count, read.capacity = figures[zone.id]
+        if zone.min_lon is not None:
+            read.bbox = [zone.min_lon, zone.min_lat or 0, zone.max_lon or 0, zone.max_lat or 0]
+        reads.append(read)
+    return reads
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -283,18 +290,26 @@ def latest_reports(db: Session, *, site_ids: Sequence[int]) -> dict[int, Reporte
 def occupancy(db: Session, *, actor: Principal, zone_id: int) -> Occupancy:
     """Reported individuals in the zone's sites (latest report of each) against capacity."""
     zone = get_zone(db, actor=actor, zone_id=zone_id)
-    sites = list(db.scalars(select(Site).where(Site.zone_id == zone.id,
-                                               Site.status != SiteStatus.closed)))
-    reports = latest_reports(db, site_ids=[s.id for s in sites])
-    individuals = sum(r.individuals for r in reports.values())
-    families = [r.families for r in reports.values() if r.families is not None]
+    in_zone = (Site.zone_id == zone.id, Site.status != SiteStatus.closed)
+    sites = db.execute(select(*capacity_rules.FIGURE_COLUMNS).where(*in_zone)).all()
+    latest = (select(ReportedPopulation.site_id,
+                     func.max(ReportedPopulation.reported_on).label("on"))
+              .join(Site, Site.id == ReportedPopulation.site_id).where(*in_zone)
+              .group_by(ReportedPopulation.site_id).subquery())
+    # Summed in the database: one row, whatever the number of sites.
+    reporting, individuals, families, last = db.execute(
+        select(func.count(), func.sum(ReportedPopulation.girls + ReportedPopulation.boys
+                                      + ReportedPopulation.women + ReportedPopulation.men),
+               func.sum(ReportedPopulation.families), func.max(ReportedPopulation.reported_on))
+        .join(latest, (ReportedPopulation.site_id == latest.c.site_id)
+              & (ReportedPopulation.reported_on == latest.c.on))).one()
+    individuals = int(individuals or 0)
     capacities = [c for c in (capacity_rules.site_capacity(s) for s in sites) if c is not None]
     capacity = sum(capacities) if capacities else None
     return Occupancy(
         zone_id=zone.id, zone_code=zone.code, reported_individuals=individuals,
-        reported_families=sum(families) if families else None, sites=len(sites),
-        sites_reporting=len(reports),
-        latest_report=max((r.reported_on for r in reports.values()), default=None),
+        reported_families=int(families) if families is not None else None, sites=len(sites),
+        sites_reporting=int(reporting), latest_report=last,
         capacity=capacity, sites_with_capacity=len(capacities),
         share=round(individuals / capacity, 4) if capacity else None)
 
