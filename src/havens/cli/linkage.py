@@ -33,7 +33,7 @@ ModelOpt = Annotated[Path | None, typer.Option(
 Retrain = Annotated[bool, typer.Option("--retrain", help="Train again even if --model exists.")]
 Engine = Annotated[str, typer.Option(
     "--engine", help="duckdb (embedded, the default) or spark (Splink on a Spark cluster; "
-    "pip install 'havens[spark]').")]
+    "pip install 'havens\\[spark]').")]
 SparkMaster = Annotated[str, typer.Option(
     "--spark-master", help="Spark master URL for --engine spark: local[2], spark://host:7077, "
     "yarn…")]

@@ -70,18 +70,36 @@ def spark_session(master: str = DEFAULT_MASTER) -> Any:
     builder = (SparkSession.builder.master(master).appName("havens-linkage")
                .config("spark.jars", similarity_jar_location())
                .config("spark.ui.enabled", "false")
+               # Havens shows its own progress bar; Spark's would write over it.
+               .config("spark.ui.showConsoleProgress", "false")
                .config("spark.sql.execution.arrow.pyspark.enabled", "true")
                .config("spark.local.dir", f"{tempfile.gettempdir()}/havens-spark")
                # Havens keeps no tables in Spark: no warehouse folder in the working directory.
                .config("spark.sql.warehouse.dir",
                        f"{tempfile.gettempdir()}/havens-spark/warehouse"))
     if local:
-        # Few, small partitions: the default 200 costs more than the work on one machine.
-        builder = builder.config("spark.sql.shuffle.partitions", "4")
+        # Few, small partitions: the default 200 costs more than the work on one machine. The
+        # driver is the executor here: Spark's default 1 GB does not hold a 100k registry.
+        builder = (builder.config("spark.sql.shuffle.partitions", "4")
+                   .config("spark.driver.memory", os.environ.get("SPARK_DRIVER_MEMORY", "4g")))
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
+    _quiet_codegen(spark)
     _sessions[master] = spark
     return spark
+
+
+def _quiet_codegen(spark: Any) -> None:
+    """Splink's long CASE expressions exceed Java's method size in whole-stage code generation;
+    Spark then runs them interpreted, with the same results, after logging the generated code
+    at ERROR level — pages of it in the user's terminal. That one logger is silenced."""
+    try:
+        jvm = spark.sparkContext._jvm
+        jvm.org.apache.logging.log4j.core.config.Configurator.setLevel(
+            "org.apache.spark.sql.catalyst.expressions.codegen",
+            jvm.org.apache.logging.log4j.Level.OFF)
+    except Exception:  # a cluster with another logging back end: the log stays noisy, no more
+        logging.getLogger(__name__).debug("could not silence Spark's code generator log")
 
 
 def _linker(spark: Any, records: Any, pairs: Any, tf: dict[str, Any], model: Model,

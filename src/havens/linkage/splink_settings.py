@@ -2,9 +2,9 @@
 
 The model is defined once, in ``features.py`` (comparison levels as SQL) and ``model.py`` (m and u
 per level, the prior, term-frequency weighting on the given name and the lineage). This module
-writes it in Splink's terms so that Splink runs exactly that model on any of its back ends — the
-Spark engine uses it, and ``havens linkage model export --splink`` gives it to analysts who work
-in Splink directly:
+writes it in Splink's terms so that Splink runs exactly that model on any of its back ends (the
+Spark engine uses it; ``tests/linkage/test_spark.py`` checks that Splink on DuckDB gives Havens'
+probabilities to 1e-9):
 
 * each comparison becomes a Splink comparison with one level per Havens level, highest first;
   a level's condition is the Havens CASE branches that give it (parsed with sqlglot), with
