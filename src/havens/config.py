@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import os
 import secrets
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 
@@ -66,15 +67,31 @@ class Settings(BaseSettings):
 
 
 def _read_or_create(path: Path, make: object) -> str:
+    """The secret in ``path``, generated on first use.
+
+    Written whole or not at all: a process killed while writing must not leave an empty key
+    file behind (every later run would fail, and a half-written field key could never be
+    recovered). The value goes to a private temporary file, is flushed to disk, then linked to
+    ``path`` — which fails if another process got there first, and then its value is used.
+    """
     if path.exists():
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
-    value = make()  # type: ignore[operator]
+    value = str(make())  # type: ignore[operator]
     # Created with owner-only permissions: it guards sessions and personal data.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(str(value))
-    return str(value)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(value)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return path.read_text().strip()
+    finally:
+        os.unlink(tmp)
+    return value
 
 
 @lru_cache

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -136,3 +136,17 @@ def is_postgresql(session_or_engine: Session | Engine) -> bool:
         session_or_engine
     )
     return bind.dialect.name == "postgresql"
+
+
+def refresh_statistics(session: Session, tables: Sequence[str] = ()) -> None:
+    """Refresh the query planner's statistics after a bulk load.
+
+    PostgreSQL's autovacuum analyses new rows only after a while; until then the planner
+    plans for empty tables (the demo's largest zone took 240 ms to summarise instead of 30 ms).
+    SQLite keeps no statistics until asked. Cheap: both sample the tables.
+    """
+    for table in tables or [""]:
+        if table and not table.isidentifier():  # names come from code, never from users
+            raise ValueError(f"not a table name: {table!r}")
+        session.execute(text(f"ANALYZE {table}".strip()))
+

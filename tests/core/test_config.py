@@ -35,3 +35,26 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     settings = Settings()
     assert settings.database_url == "postgresql://u@h/db"
     assert settings.session_lifetime_minutes == 30
+
+
+def test_a_secret_is_written_whole_or_not_at_all(tmp_path: Path) -> None:
+    from havens.config import _read_or_create
+
+    def interrupted() -> str:
+        raise KeyboardInterrupt  # as a process stopped while generating
+
+    with pytest.raises(KeyboardInterrupt):
+        _read_or_create(tmp_path / "field_keys", interrupted)
+    assert list(tmp_path.iterdir()) == []
+    # Another process wins the race while this one generates: its value is used, not ours.
+    path = tmp_path / "field_keys"
+
+    def racing() -> str:
+        path.write_text("k1:theirs")
+        return "k1:ours"
+
+    assert _read_or_create(path, racing) == "k1:theirs"
+    assert path.read_text() == "k1:theirs" and list(tmp_path.iterdir()) == [path]
+    fresh = tmp_path / "secret_key"
+    assert _read_or_create(fresh, lambda: "s3cret") == "s3cret" == fresh.read_text()
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o600

@@ -25,7 +25,7 @@ from havens.orgs.models import Organisation
 from havens.people.crypto import FieldCipher
 from havens.people.models import Household, Individual
 from havens.people.schemas import HouseholdRead, MergedInto
-from havens.people.views import household_read
+from havens.people.views import household_read, site_and_org_codes
 
 
 def not_merged(entity: Any = Individual) -> ColumnElement[bool]:
@@ -133,7 +133,8 @@ class _Pointers:
 def household_reads(db: Session, households: Sequence[Household], cipher: FieldCipher
                     ) -> list[HouseholdRead]:
     """The households as the API shows them, with where they and their members were merged."""
-    reads = [household_read(db, h, cipher) for h in households]
+    codes = site_and_org_codes(db, households)
+    reads = [household_read(db, h, cipher, codes=codes) for h in households]
     individuals = {m.merged_into_id for h in households for m in h.members if m.merged_into_id}
     kept_households = {h.merged_into_id for h in households if h.merged_into_id}
     if not individuals and not kept_households:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -30,13 +32,25 @@ def individual_read(person: Individual, cipher: FieldCipher) -> IndividualRead:
     )
 
 
-def household_read(db: Session, household: Household, cipher: FieldCipher) -> HouseholdRead:
-    site_code = db.scalar(select(Site.code).where(Site.id == household.site_id)) or ""
+def site_and_org_codes(db: Session, households: Sequence[Household]
+                       ) -> tuple[dict[int, str], dict[int, str]]:
+    """Site codes and organisation acronyms of ``households``, in two queries for all of them."""
+    sites = {i: code for i, code in db.execute(select(Site.id, Site.code).where(
+        Site.id.in_({h.site_id for h in households})))}
+    orgs = {i: acronym for i, acronym in db.execute(select(Organisation.id, Organisation.acronym)
+                                                    .where(Organisation.id.in_(
+                                                        {h.organisation_id for h in households})))}
+    return sites, orgs
+
+
+def household_read(db: Session, household: Household, cipher: FieldCipher, *,
+                   codes: tuple[dict[int, str], dict[int, str]] | None = None) -> HouseholdRead:
+    """``codes`` (from :func:`site_and_org_codes`) saves two queries per household in lists."""
+    sites, orgs = codes or site_and_org_codes(db, [household])
     return HouseholdRead(
         id=household.id, registration_number=household.registration_number,
-        household_ref=household.household_ref, site_code=site_code,
-        organisation=db.scalar(select(Organisation.acronym).where(
-            Organisation.id == household.organisation_id)) or "",
+        household_ref=household.household_ref, site_code=sites.get(household.site_id, ""),
+        organisation=orgs.get(household.organisation_id, ""),
         origin_pcode=household.origin_pcode, origin_locality=household.origin_locality,
         displacement_date=household.displacement_date, arrival_date=household.arrival_date,
         shelter_lon=household.shelter_lon, shelter_lat=household.shelter_lat,
