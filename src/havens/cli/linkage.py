@@ -84,11 +84,17 @@ def dedupe(
     unsupervised: Annotated[bool, typer.Option(
         "--unsupervised", help="Ignore the promoted learned model (see `models list`).")
     ] = False,
+    cannot_link: Annotated[Path | None, typer.Option(
+        "--cannot-link", help="CSV of pairs that are different people (record_id_l, "
+        "record_id_r, as in --pairs; other columns ignored): never put in one cluster.")
+    ] = None,
 ) -> None:
     """Deduplicate one list: every record gets a cluster (the same id = the same person).
 
     Scores with the promoted learned model when there is one (and no --model is given); the
-    Spark engine scores with the unsupervised model, as Splink runs it.
+    Spark engine scores with the unsupervised model, as Splink runs it. To feed reviewers'
+    rejections back, keep the rejected rows of a --pairs file and pass it as --cannot-link:
+    every row of that file counts as "different people".
     """
     _check_engine(engine)
     from havens.linkage import engine_duckdb, learned
@@ -99,18 +105,19 @@ def dedupe(
 
             s = engine_spark.dedupe(file, out=out, pairs_out=pairs, threshold=threshold,
                                     model_path=model, retrain=retrain, step=step,
-                                    master=spark_master)
+                                    master=spark_master, cannot_link_path=cannot_link)
         else:
             scorer = None if unsupervised or model else learned.promoted()
             s = engine_duckdb.dedupe(file, out=out, pairs_out=pairs, threshold=threshold,
                                      model_path=model, retrain=retrain, step=step,
-                                     learned=scorer)
+                                     learned=scorer, cannot_link_path=cannot_link)
     _summary(f"Deduplicated {file.name}", [
         ("records", f"{s.records:,}"),
         ("candidate pairs", f"{s.candidate_pairs:,}"),
         (f"pairs ≥ {threshold:g}", f"{s.pairs_above:,}"),
         ("clusters", f"{s.clusters:,}"),
         ("records with a duplicate", f"{s.records - s.singletons:,}"),
+        *([("pairs kept apart (--cannot-link)", f"{s.cannot_link:,}")] if cannot_link else []),
         ("model", s.learned + " (learned from reviewers)" if s.learned else
          "trained" + (f", saved to {model}" if model else "") if s.model_trained
          else f"reused {model}"),

@@ -10,7 +10,8 @@ comparison columns. Here the pieces Splink would run are written for the data at
 3. comparison levels are computed in SQL (``features.py``) and grouped into patterns;
 4. the Fellegi–Sunter m/u parameters are fitted by EM on the pattern counts (``model.py``), the
    same model Splink fits, in milliseconds instead of one pass over the pairs per iteration;
-5. scoring is one SQL expression; clustering guards against chaining relatives (``cluster.py``).
+5. scoring is one SQL expression; clustering guards against chaining relatives and keeps the
+   pairs a reviewer rejected apart (``cluster.py``, ``--cannot-link``).
 
 Memory is bounded by DuckDB's ``memory_limit`` (spilling to a temporary directory), so peak RSS
 stays well under 3 GB at 1 M records.
@@ -50,7 +51,7 @@ import numpy as np
 import pyarrow as pa
 
 from havens.linkage import blocking, files
-from havens.linkage.cluster import cluster
+from havens.linkage.cluster import PairScorer, cluster
 from havens.linkage.duck import one, rows, run
 from havens.linkage.features import COMPARISONS, PART_FIELDS, build_features, comparison_sql
 from havens.linkage.learned import LearnedModel, score_table
@@ -75,6 +76,8 @@ class Summary:
     model_trained: bool = False
     #: The learned model that scored (its tag), if any.
     learned: str = ""
+    #: Pairs of records known to be different people (``--cannot-link``).
+    cannot_link: int = 0
     timings: dict[str, float] = field(default_factory=dict)
     cpu: dict[str, float] = field(default_factory=dict)
 
@@ -216,12 +219,15 @@ def _path(p: Path) -> str:
 
 
 def _prepare(con: duckdb.DuckDBPyConnection, inputs: list[Path], link: bool, cap: int,
-             summary: Summary, tick: _Timer) -> int:
+             summary: Summary, tick: _Timer, *, cannot_link: Path | None = None) -> int:
     specs = [files.inspect(p) for p in inputs]
     n = 0
     for src, spec in enumerate(specs):
         n += files.load(con, spec, "rec", src=src)
     summary.records = n
+    if cannot_link is not None:
+        # Read now, so that an unknown record id stops the run before the long steps.
+        summary.cannot_link = files.load_cannot_link(con, cannot_link, source=inputs[0].name)
     tick("read")
     build_features(con)
     tick("normalise")
@@ -235,56 +241,85 @@ def _prepare(con: duckdb.DuckDBPyConnection, inputs: list[Path], link: bool, cap
     return n
 
 
+def pair_scorer(con: duckdb.DuckDBPyConnection, model: Model, prior: float,
+                learned: LearnedModel | None = None) -> PairScorer:
+    """Probabilities of any pairs of records of ``feat``, as the candidate pairs were scored:
+    clustering asks about pairs inside a component that blocking never paired."""
+    fs_weight = model.weight_sql(prior)
+
+    def score(wanted: list[tuple[int, int]]) -> dict[tuple[int, int], float]:
+        arr = np.array(wanted, dtype=np.int64).reshape(-1, 2)
+        con.register("want_t", pa.table({"rid_l": arr[:, 0], "rid_r": arr[:, 1]}))
+        try:
+            if learned is not None:
+                # The learned model reads the unsupervised weight as a feature.
+                run(con, f"CREATE OR REPLACE TEMP TABLE want_cmp AS SELECT *, {fs_weight} AS "
+                    f"fs_weight FROM ({comparison_sql('want_t')})")
+                got = score_table(con, learned, "want_cmp")
+                run(con, "DROP TABLE want_cmp")
+            else:
+                got = con.execute(f"SELECT rid_l, rid_r, {model.probability_sql(prior)} AS p "
+                                  f"FROM ({comparison_sql('want_t')})").fetchnumpy()
+        finally:
+            con.unregister("want_t")
+        return dict(zip(zip(np.asarray(got["rid_l"]).tolist(), np.asarray(got["rid_r"]).tolist(),
+                            strict=True), np.asarray(got["p"]).tolist(), strict=True))
+
+    return score
+
+
+def cannot_link_pairs(con: duckdb.DuckDBPyConnection, summary: Summary) -> np.ndarray:
+    """The ``(rid_l, rid_r)`` pairs read by ``_prepare(cannot_link=...)``, if any."""
+    if not summary.cannot_link:
+        return np.zeros((0, 2), dtype=np.int64)
+    got = con.execute("SELECT rid_l, rid_r FROM cannot_link").fetchnumpy()
+    return np.column_stack([np.asarray(got["rid_l"]), np.asarray(got["rid_r"])])
+
+
 def dedupe(path: Path, *, out: Path, pairs_out: Path | None = None,
            threshold: float = DEFAULT_THRESHOLD, model_path: Path | None = None,
            retrain: bool = False, cap: int = blocking.DEFAULT_CAP, step: Step | None = None,
            con: duckdb.DuckDBPyConnection | None = None,
-           learned: LearnedModel | None = None) -> Summary:
+           learned: LearnedModel | None = None, cannot_link_path: Path | None = None) -> Summary:
     """Deduplicate one list: ``out`` gets ``record_id,cluster_id`` for every record.
 
     ``learned``: score with this classifier (learned from reviewers' labels) instead of the
-    Fellegi–Sunter model.
+    Fellegi–Sunter model. ``cannot_link_path``: a CSV of pairs (``record_id_l,record_id_r``)
+    that are different people; they never end in one cluster.
     """
     start = time.perf_counter()
     summary = Summary()
     tick = _Timer(summary, step)
     con = con or connect()
-    n = _prepare(con, [path], False, cap, summary, tick)
-    model: Model | LearnedModel = _model(con, n, False, model_path, retrain, summary)
-    assert isinstance(model, Model)
+    n = _prepare(con, [path], False, cap, summary, tick, cannot_link=cannot_link_path)
+    model = _model(con, n, False, model_path, retrain, summary)
     prior = model.prior(n, _total_pairs(con, False))
-    fs_weight = model.weight_sql(prior)
     if learned is not None:
         # The learned model corrects the unsupervised one: it reads its weight as a feature.
-        run(con, f"CREATE OR REPLACE TABLE cmp AS SELECT *, {fs_weight} AS fs_weight FROM cmp")
-        model = learned
+        run(con, f"CREATE OR REPLACE TABLE cmp AS SELECT *, {model.weight_sql(prior)} AS "
+            "fs_weight FROM cmp")
         summary.learned = learned.tag
     tick("train")
-    _score(con, model, prior, min(threshold, 0.5))
+    _score(con, learned or model, prior, min(threshold, 0.5))
     summary.pairs_above = int(one(
         con, f"SELECT count(*) FROM scored WHERE match_probability >= {threshold}") or 0)
     tick("score")
+    return cluster_and_write(con, n=n, threshold=threshold,
+                             scorer=pair_scorer(con, model, prior, learned), summary=summary,
+                             tick=tick, out=out, pairs_out=pairs_out, start=start)
+
+
+def cluster_and_write(con: duckdb.DuckDBPyConnection, *, n: int, threshold: float,
+                      scorer: PairScorer, summary: Summary, tick: _Timer, out: Path,
+                      pairs_out: Path | None, start: float) -> Summary:
+    """The end of a dedupe, on any engine: cluster the ``scored`` pairs at or above
+    ``threshold`` (``scorer`` for pairs that were not candidates; the run's cannot-link
+    pairs kept apart), write every record's cluster to ``out`` and the pairs to ``pairs_out``."""
     edges = con.execute(f"SELECT rid_l, rid_r, match_probability FROM scored "
                         f"WHERE match_probability >= {threshold}").fetchnumpy()
-
-    def score_pairs(wanted: list[tuple[int, int]]) -> dict[tuple[int, int], float]:
-        arr = np.array(wanted, dtype=np.int64)
-        con.register("want_t", pa.table({"rid_l": arr[:, 0], "rid_r": arr[:, 1]}))
-        if isinstance(model, LearnedModel):
-            run(con, f"CREATE OR REPLACE TEMP TABLE want_cmp AS SELECT *, {fs_weight} AS "
-                f"fs_weight FROM ({comparison_sql('want_t')})")
-            con.unregister("want_t")
-            s = score_table(con, model, "want_cmp")
-            return {(int(a), int(b)): float(p)
-                    for a, b, p in zip(s["rid_l"], s["rid_r"], s["p"], strict=True)}
-        got = con.execute(f"SELECT rid_l, rid_r, {model.probability_sql(prior)} AS p FROM "
-                          f"({comparison_sql('want_t')})").fetchnumpy()
-        con.unregister("want_t")
-        return dict(zip(zip(got["rid_l"].tolist(), got["rid_r"].tolist(), strict=True),
-                        got["p"].tolist(), strict=True))
-
     labels = cluster(n, np.asarray(edges["rid_l"]), np.asarray(edges["rid_r"]),
-                     np.asarray(edges["match_probability"]), threshold, score_pairs)
+                     np.asarray(edges["match_probability"]), threshold, scorer,
+                     cannot_link=cannot_link_pairs(con, summary))
     _, sizes = np.unique(labels, return_counts=True)
     summary.clusters = len(sizes)
     summary.singletons = int((sizes == 1).sum())

@@ -27,23 +27,22 @@ from typing import Any
 
 import duckdb
 import numpy as np
-import pyarrow as pa
 
 from havens.exceptions import ValidationFailed
 from havens.linkage import blocking, files
 from havens.linkage import splink_settings as sps
-from havens.linkage.cluster import cluster
 from havens.linkage.duck import rows, run
 from havens.linkage.engine_duckdb import (
     DEFAULT_THRESHOLD,
     Step,
     Summary,
-    _path,
     _Timer,
     _total_pairs,
     _train_patterns,
     _write_pairs,
+    cluster_and_write,
     connect,
+    pair_scorer,
     raise_empty,
 )
 from havens.linkage.features import COMPARISONS, build_features, comparison_sql
@@ -173,7 +172,8 @@ def _to_spark(con: duckdb.DuckDBPyConnection, spark: Any, link: bool, cap: int
 
 
 def _run(inputs: list[Path], *, link: bool, threshold: float, model_path: Path | None,
-         retrain: bool, cap: int, step: Step | None, master: str
+         retrain: bool, cap: int, step: Step | None, master: str,
+         cannot_link: Path | None = None
          ) -> tuple[duckdb.DuckDBPyConnection, Summary, _Timer, Model, float, int]:
     """Read, block, train and score on Spark; leaves the pairs above the floor in ``scored``."""
     summary = Summary()
@@ -184,6 +184,8 @@ def _run(inputs: list[Path], *, link: bool, threshold: float, model_path: Path |
     for src, path in enumerate(inputs):
         n += files.load(con, files.inspect(path), "rec", src=src)
     summary.records = n
+    if cannot_link is not None:  # read before the long steps, as the DuckDB engine does
+        summary.cannot_link = files.load_cannot_link(con, cannot_link, source=inputs[0].name)
     tick("read")
     build_features(con)
     tick("normalise")
@@ -225,42 +227,21 @@ def _run(inputs: list[Path], *, link: bool, threshold: float, model_path: Path |
 def dedupe(path: Path, *, out: Path, pairs_out: Path | None = None,
            threshold: float = DEFAULT_THRESHOLD, model_path: Path | None = None,
            retrain: bool = False, cap: int = blocking.DEFAULT_CAP, step: Step | None = None,
-           master: str = DEFAULT_MASTER) -> Summary:
-    """Deduplicate one list on Spark: ``out`` gets ``record_id,cluster_id`` for every record."""
+           master: str = DEFAULT_MASTER, cannot_link_path: Path | None = None) -> Summary:
+    """Deduplicate one list on Spark: ``out`` gets ``record_id,cluster_id`` for every record.
+
+    ``cannot_link_path``: a CSV of pairs (``record_id_l,record_id_r``) that are different
+    people; they never end in one cluster.
+    """
     start = time.perf_counter()
     con, summary, tick, model, prior, n = _run(
         [path], link=False, threshold=threshold, model_path=model_path, retrain=retrain,
-        cap=cap, step=step, master=master)
-    edges = con.execute(f"SELECT rid_l, rid_r, match_probability FROM scored "
-                        f"WHERE match_probability >= {threshold}").fetchnumpy()
-
-    def score_pairs(wanted: list[tuple[int, int]]) -> dict[tuple[int, int], float]:
-        # Pairs the clustering asks about that were not candidates: few, scored on the driver
-        # with the same model.
-        arr = np.array(wanted, dtype=np.int64)
-        con.register("want_t", pa.table({"rid_l": arr[:, 0], "rid_r": arr[:, 1]}))
-        got = rows(con, f"SELECT rid_l, rid_r, {model.probability_sql(prior)} FROM "
-                   f"({comparison_sql('want_t')})")
-        con.unregister("want_t")
-        return {(int(a), int(b)): float(p) for a, b, p in got}
-
-    labels = cluster(n, np.asarray(edges["rid_l"]), np.asarray(edges["rid_r"]),
-                     np.asarray(edges["match_probability"]), threshold, score_pairs)
-    _, sizes = np.unique(labels, return_counts=True)
-    summary.clusters = len(sizes)
-    summary.singletons = int((sizes == 1).sum())
-    tick("cluster")
-    con.register("labels_t", pa.table({"rid": np.arange(n), "root": labels}))
-    run(con, f"""COPY (
-        SELECT r.record_id, c.record_id AS cluster_id
-        FROM rec r JOIN labels_t t ON t.rid = r.rid JOIN rec c ON c.rid = t.root
-        ORDER BY r.rid) TO '{_path(out)}' (HEADER, DELIMITER ',')""")
-    con.unregister("labels_t")
-    if pairs_out:
-        _write_pairs(con, pairs_out, threshold)
-    tick("write")
-    summary.seconds = round(time.perf_counter() - start, 3)
-    return summary
+        cap=cap, step=step, master=master, cannot_link=cannot_link_path)
+    # Pairs the clustering asks about that were not candidates are few: scored on the driver
+    # with the same model.
+    return cluster_and_write(con, n=n, threshold=threshold,
+                             scorer=pair_scorer(con, model, prior), summary=summary, tick=tick,
+                             out=out, pairs_out=pairs_out, start=start)
 
 
 def link(path_a: Path, path_b: Path, *, out: Path, threshold: float = DEFAULT_THRESHOLD,

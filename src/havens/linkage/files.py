@@ -1,4 +1,5 @@
-"""Reading registration lists (CSV, plain headers or HXL hashtags) into DuckDB; clear errors."""
+"""Reading registration lists (CSV, plain headers or HXL hashtags) into DuckDB, and the pairs of
+their records known to be different people (``load_cannot_link``); clear errors."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from havens.exceptions import ValidationFailed
 from havens.linkage.duck import one, rows, run
@@ -192,3 +194,64 @@ def _validate(con: duckdb.DuckDBPyConnection, table: str, spec: InputFile, src: 
                                field="sex")
     cases = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in _SEX.items())
     run(con, f"UPDATE {table} SET sex = CASE lower(sex) {cases} END WHERE src = {src}")
+
+
+#: The pairs file's record id columns (``dedupe --pairs`` writes them): a reviewed pairs file,
+#: cut down to the rows a reviewer rejected, is read back as it is.
+CANNOT_LINK_COLUMNS = ("record_id_l", "record_id_r")
+
+
+def load_cannot_link(con: duckdb.DuckDBPyConnection, path: Path, records: str = "rec",
+                     table: str = "cannot_link", source: str = "the list") -> int:
+    """Read pairs of records that are different people into ``table`` (``rid_l, rid_r``).
+
+    Every row of ``path`` is such a pair, named by ``record_id_l`` and ``record_id_r`` (other
+    columns are ignored); each id must be a record of ``records`` (read from ``source``, named in
+    the error). Returns the number of rows.
+    """
+    if not path.is_file():
+        raise ValidationFailed(f"{path}: no such file", field="cannot_link")
+    found: list[tuple[int, str, str]] = []
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        delimiter = max([",", ";", "\t"], key=fh.readline().count)
+        fh.seek(0)
+        reader = csv.reader(fh, delimiter=delimiter)
+        header = [h.strip().lower() for h in next(reader, [])]
+        missing = [c for c in CANNOT_LINK_COLUMNS if c not in header]
+        if missing:
+            raise ValidationFailed(
+                f"{path.name}: no '{missing[0]}' column (expected {', '.join(CANNOT_LINK_COLUMNS)}"
+                f", as in the --pairs file); columns found: {', '.join(header)}",
+                field="cannot_link")
+        at = [header.index(c) for c in CANNOT_LINK_COLUMNS]
+        for row in reader:
+            if not any(cell.strip() for cell in row):
+                continue  # a blank line, as spreadsheets leave at the end
+            ids = [row[i].strip() if i < len(row) else "" for i in at]
+            for column, value in zip(CANNOT_LINK_COLUMNS, ids, strict=True):
+                if not value:
+                    raise ValidationFailed(f"{path.name} line {reader.line_num}: empty {column}",
+                                           field="cannot_link")
+            if ids[0] == ids[1]:
+                raise ValidationFailed(f"{path.name} line {reader.line_num}: record id "
+                                       f"'{ids[0]}' is paired with itself", field="cannot_link")
+            found.append((reader.line_num, ids[0], ids[1]))
+    con.register("cannot_link_t", pa.table({
+        "line": [f[0] for f in found], "id_l": [f[1] for f in found],
+        "id_r": [f[2] for f in found]}, schema=pa.schema([
+            ("line", pa.int64()), ("id_l", pa.string()), ("id_r", pa.string())])))
+    try:
+        run(con, f"""CREATE OR REPLACE TABLE {table} AS
+            SELECT c.line, c.id_l, c.id_r, l.rid AS rid_l, r.rid AS rid_r FROM cannot_link_t c
+            LEFT JOIN {records} l ON l.record_id = c.id_l
+            LEFT JOIN {records} r ON r.record_id = c.id_r""")
+    finally:
+        con.unregister("cannot_link_t")
+    unknown = _first(con, f"""SELECT line, CASE WHEN rid_l IS NULL THEN id_l ELSE id_r END,
+        CASE WHEN rid_l IS NULL THEN 'record_id_l' ELSE 'record_id_r' END FROM {table}
+        WHERE rid_l IS NULL OR rid_r IS NULL ORDER BY line LIMIT 1""")
+    if unknown:
+        line, value, column = unknown
+        raise ValidationFailed(f"{path.name} line {line}: {column} '{value}' is not a record "
+                               f"of {source}", field="cannot_link")
+    return len(found)

@@ -17,6 +17,13 @@ threshold with their comparison levels.
   those of a full run) and only pairs with at least one new record are compared and scored,
   with the model of the previous run, on the prior of the whole registry — so the scores are
   those a full run with that model would give.
+* Clustering: the pairs at or above the threshold are clustered as the file engine clusters them
+  (``cluster.py``: average linkage, so a chain A–B–C of relatives is not one person), with the
+  pairs reviewers rejected as cannot-link constraints; only pairs whose two records end in one
+  cluster are returned. Pairs inside a component that blocking never paired are scored on the
+  spot with the same model. An incremental run clusters the components its new pairs form (the
+  old records in them included, every pair between them scored); pairs among old records only
+  were clustered by earlier runs.
 """
 
 from __future__ import annotations
@@ -25,17 +32,19 @@ import hashlib
 import json
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from havens.linkage import blocking
+from havens.linkage.cluster import cluster
 from havens.linkage.duck import rows, run
-from havens.linkage.engine_duckdb import Summary, _fit, connect
+from havens.linkage.engine_duckdb import Summary, _fit, connect, pair_scorer
 from havens.linkage.features import (
     COMPARISONS,
     PART_FIELDS,
@@ -85,6 +94,10 @@ class Result:
     model: Model
     model_trained: bool
     seconds: float
+    #: Pairs at or above the threshold that clustering put in different clusters (chains of
+    #: relatives, or a record matching two people a reviewer kept apart); not the rejected
+    #: pairs themselves.
+    split_by_clustering: int = 0
 
 
 def model_version(model: Model) -> str:
@@ -123,13 +136,33 @@ def _features(con: duckdb.DuckDBPyConnection, records: Sequence[Record]) -> None
         FROM feat f JOIN rec r USING (rid)""")
 
 
+def _apart(con: duckdb.DuckDBPyConnection, cannot_link: Iterable[tuple[int, int]]
+           ) -> np.ndarray:
+    """Row indices ``(rid_l, rid_r)`` of the cannot-link pairs of individuals both in the run."""
+    ids = np.asarray(list(cannot_link), dtype=np.int64).reshape(-1, 2)
+    con.register("apart_t", pa.table({"id_l": ids[:, 0], "id_r": ids[:, 1]}))
+    try:
+        got = con.execute("""SELECT l.rid AS rid_l, r.rid AS rid_r FROM apart_t a
+            JOIN rec l ON l.record_id = CAST(a.id_l AS VARCHAR)
+            JOIN rec r ON r.record_id = CAST(a.id_r AS VARCHAR)""").fetchnumpy()
+    finally:
+        con.unregister("apart_t")
+    return np.column_stack([np.asarray(got["rid_l"], dtype=np.int64),
+                            np.asarray(got["rid_r"], dtype=np.int64)]).reshape(-1, 2)
+
+
 def match(records: Sequence[Record], *, threshold: float, model: Model | None = None,
           incremental: bool = False, con: duckdb.DuckDBPyConnection | None = None,
-          learned: LearnedModel | None = None) -> Result:
-    """Score the registry's candidate pairs; ``model`` is reused if given, else trained.
+          learned: LearnedModel | None = None,
+          cannot_link: Iterable[tuple[int, int]] = ()) -> Result:
+    """Score the registry's candidate pairs and cluster those at or above ``threshold``;
+    ``model`` is reused if given, else trained. Returns the pairs whose two records end in
+    one cluster.
 
     ``learned``: the probabilities come from this classifier (learned from reviewers' labels);
     the Fellegi–Sunter model is still kept with the run, for incremental runs and the *why*.
+    ``cannot_link``: pairs of individual ids known to be different people (reviewers'
+    rejections); they never end in one cluster.
     """
     start = time.perf_counter()
     new = sum(r.new for r in records)
@@ -162,20 +195,31 @@ def match(records: Sequence[Record], *, threshold: float, model: Model | None = 
         probability = "learned_p"
     found = rows(con, f"""
         SELECT * FROM (
-            SELECT l.record_id::BIGINT AS id_l, r.record_id::BIGINT AS id_r,
+            SELECT c.rid_l, c.rid_r, l.record_id::BIGINT AS id_l, r.record_id::BIGINT AS id_r,
                    {probability} AS p, {', '.join(levels + tfs)}, fs_weight
             FROM cmp c JOIN rec l ON l.rid = c.rid_l JOIN rec r ON r.rid = c.rid_r)
         WHERE p >= {float(threshold)} ORDER BY p DESC, id_l, id_r""")
+    edges = np.array([row[:2] for row in found], dtype=np.int64).reshape(-1, 2)
+    apart = _apart(con, cannot_link)
+    labels = cluster(n, edges[:, 0], edges[:, 1], np.array([float(row[4]) for row in found]),
+                     threshold, pair_scorer(con, model, prior, learned), cannot_link=apart)
+    together = labels[edges[:, 0]] == labels[edges[:, 1]]
+    rejected = {(min(a, b), max(a, b)) for a, b in apart.tolist()}
+    split = sum(1 for (a, b), kept in zip(edges.tolist(), together.tolist(), strict=True)
+                if not kept and (min(a, b), max(a, b)) not in rejected)
     names = [c.name for c in COMPARISONS] + list(PART_FIELDS)
     out = []
-    for row in found:
-        a, b, p = int(row[0]), int(row[1]), float(row[2])
-        lv = {name: int(v) for name, v in zip(names, row[3:3 + len(names)], strict=True)}
+    for row, kept in zip(found, together.tolist(), strict=True):
+        if not kept:
+            continue
+        a, b, p = int(row[2]), int(row[3]), float(row[4])
+        lv = {name: int(v) for name, v in zip(names, row[5:5 + len(names)], strict=True)}
         tf = {f"tf_{f}": (round(float(v), 8) if v is not None else None)
-              for f, v in zip(TF_COLUMNS, row[3 + len(names):-1], strict=True)}
+              for f, v in zip(TF_COLUMNS, row[5 + len(names):-1], strict=True)}
         tf["fs_weight"] = round(float(row[-1]), 4)
         out.append(ScoredPair(min(a, b), max(a, b), round(p, 6), lv, {**lv, **tf}))
-    return Result(n, new, pairs, out, model, trained, round(time.perf_counter() - start, 3))
+    return Result(n, new, pairs, out, model, trained, round(time.perf_counter() - start, 3),
+                  split_by_clustering=split)
 
 
 #: The bundled model for registries too small to train their own (see ``train_default_model``).

@@ -2,12 +2,13 @@
 
 ``run`` loads the individuals in the caller's scope (``access.py``) — never decrypting anything:
 names are plain, phone and document numbers are compared through their keyed hashes — scores
-them (``registry.py``) and adds the pairs at or above the threshold that were never proposed
-before to the queue. Individuals merged away are left out; an incremental run compares the
-individuals registered since the previous run and those unmerged since it (they were out of
-that run). Confirming, rejecting and unmerging are in ``review.py`` (re-exported here). Every
-run, read of a pair's personal data and decision is audited with ids and counts only, never
-names.
+them (``registry.py``), clusters the pairs at or above the threshold with the pairs reviewers
+rejected kept apart (``constraints.py``) and adds the pairs whose two individuals end in one
+cluster, and were never proposed before, to the queue. Individuals merged away are left out;
+an incremental run compares the individuals registered since the previous run and those
+unmerged since it (they were out of that run). Confirming, rejecting and unmerging are in
+``review.py`` (re-exported here). Every run, read of a pair's personal data and decision is
+audited with ids and counts only, never names.
 
 The people domain shows each person once (``havens.people.merges``): every merge and unmerge is
 mirrored onto its ``merged_into_id`` pointers as it is written (:func:`_mirror_merges`),
@@ -17,6 +18,7 @@ whichever way the decision came (API, web page, terminal reviewer).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 from collections.abc import Callable
 from typing import Any
@@ -28,7 +30,7 @@ from sqlalchemy.orm.attributes import get_history
 from havens.audit import service as audit
 from havens.database import utcnow
 from havens.exceptions import NotFound, ValidationFailed
-from havens.linkage import active, labels, learned, registry
+from havens.linkage import active, constraints, labels, learned, registry
 from havens.linkage.access import Scope, personal_scope, scope_for
 from havens.linkage.features import COMPARISONS, PART_FIELDS
 from havens.linkage.model import TF_FIELDS, TF_FLOOR, Model
@@ -68,6 +70,8 @@ __all__ = [
 DEFAULT_THRESHOLD = 0.8
 
 Step = Callable[[str], None]
+
+log = logging.getLogger(__name__)
 
 
 # --- the people domain's view of merges ------------------------------------------------------
@@ -184,7 +188,7 @@ def run(db: Session, *, actor: Principal, organisation: str | None = None,
             model = previous_model
     scorer = learned.promoted()
     result = registry.match(records, threshold=threshold, model=model, incremental=incremental,
-                            learned=scorer)
+                            learned=scorer, cannot_link=constraints.rejected_pairs(db))
     if step:
         step("score")
     linkage_run = LinkageRun(
@@ -208,9 +212,13 @@ def run(db: Session, *, actor: Principal, organisation: str | None = None,
                      "organisation_id": scope.organisation_id, "incremental": incremental,
                      "records": result.records, "new_records": result.new_records,
                      "candidate_pairs": result.candidate_pairs, "proposed": proposed,
+                     # Not a column of the run (no migration for a count): kept here.
+                     "split_by_clustering": result.split_by_clustering,
                      "threshold": threshold, "model_version": linkage_run.model_version,
                      "model_trained": result.model_trained,
                      "learned_model": scorer.tag if scorer else None})
+    log.info("linkage run %s: %d pairs proposed, %d at or above %g kept apart by clustering",
+             linkage_run.id, proposed, result.split_by_clustering, threshold)
     if step:
         step("queue")
     return linkage_run
