@@ -3,7 +3,6 @@ from __future__ import annotations
 import typer
 
 from havens.cli.common import console, handle_errors, operator, unit_of_work
-from havens.database import refresh_statistics
 from havens.demo import loader
 from havens.demo.orgs import USERS
 
@@ -17,9 +16,6 @@ def load() -> None:
     with unit_of_work() as db, console.status("loading demo data") as status:
         loaded = loader.load(db, actor=operator(),
                              on_step=lambda name: status.update(f"loading {name}"))
-    if loaded:
-        with unit_of_work() as db:
-            refresh_statistics(db)
     console.print("demo data loaded" if loaded else "demo data was already loaded")
     # Plain lines, never truncated: people copy these passwords to log in.
     console.print("Demo accounts (email  password  role  organisation):")

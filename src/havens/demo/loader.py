@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from havens.audit import service as audit
 from havens.audit.models import AuditRecord
+from havens.database import refresh_statistics
 from havens.exceptions import Conflict
 from havens.orgs.models import Organisation
 from havens.orgs.permissions import Principal
@@ -60,4 +61,7 @@ def load(db: Session, *, actor: Principal, on_step: Callable[[str], None] | None
         step(db, actor=actor)
         db.flush()
     audit.record(db, actor=actor, action="demo.load", object_type="database")
+    # Thousands of rows into empty tables: without fresh statistics the planner plans for
+    # empty tables until autovacuum comes by (both databases count the transaction's own rows).
+    refresh_statistics(db)
     return True

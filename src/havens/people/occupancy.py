@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import Select, and_, case, func, literal, select, union_all
@@ -43,6 +43,7 @@ from havens.people.models import (
     MovementKind,
     Sex,
 )
+from havens.zones.capacity import FIGURE_COLUMNS, site_capacity, zone_capacity
 from havens.zones.models import Site, Zone
 
 AGE_GROUPS: tuple[tuple[str, int, int | None], ...] = (
@@ -155,22 +156,6 @@ def _population(cells: Sequence[Count], by_sex: Sequence[Count], individuals: Co
                       individuals=individuals, households=households)
 
 
-def _capacity_of_site(site: Site) -> int | None:
-    try:
-        from havens.zones.capacity import site_capacity
-    except ImportError:  # the zones domain may not ship capacity rules
-        return None
-    return site_capacity(site)
-
-
-def _capacity_of_zone(db: Session, zone_id: int) -> int | None:
-    try:
-        from havens.zones.capacity import zone_capacity
-    except ImportError:
-        return None
-    return zone_capacity(db, zone_id=zone_id)
-
-
 def _use(individuals: Count, capacity: int | None) -> float | None:
     """Share of capacity used; none when the count itself is withheld."""
     if not capacity or not isinstance(individuals, int):
@@ -178,40 +163,47 @@ def _use(individuals: Count, capacity: int | None) -> float | None:
     return round(individuals / capacity, 3)
 
 
-def _counts(db: Session, site_ids: Sequence[int] | Select[Any], on: dt.date
-            ) -> tuple[dict[int, dict[tuple[str, str], int]], dict[int, int]]:
-    """People present per site, sex and age group; households present per site.
+_Q = TypeVar("_Q", bound="Select[*tuple[Any, ...]]")
 
-    ``site_ids`` is a list or a query of them: a zone passes its query (hundreds of camps would
-    be hundreds of bound parameters in each of the ten counts — measured 240 ms a call on the
-    demo's largest zone, most of it building and parsing the SQL).
+
+def _counts(db: Session, on: dt.date, *, zone_id: int | None = None, site_id: int | None = None
+            ) -> tuple[dict[int, dict[tuple[str, str], int]], dict[int, int]]:
+    """People present per site, sex and age group; households present per site — of one zone
+    or one site.
 
     One range count per sex and age group (UNION ALL, one round trip): each is a contiguous
     slice of the covering index (site, present, sex, date of birth, then the merge pointer that
     leaves merged rows out), which both databases count without touching the table — several
-    times faster than grouping on a CASE.
+    times faster than grouping on a CASE. A zone's sites come in by a join, not as a list of
+    ids: hundreds of camps would be hundreds of bound parameters in each of the ten counts
+    (240 ms a call on the demo's largest zone, most of it building and parsing the SQL), and
+    SQLite does not use the index range under ``IN (subquery)`` (3 s at a million people).
     """
     people: dict[int, dict[tuple[str, str], int]] = defaultdict(dict)
-    if isinstance(site_ids, Sequence) and not site_ids:
-        return people, {}
+
+    def scoped(query: _Q, model: type[Individual] | type[Household]) -> _Q:
+        if site_id is not None:
+            return query.where(model.site_id == site_id)
+        return query.join(Site, Site.id == model.site_id).where(Site.zone_id == zone_id)
+
     parts = []
     for sex in Sex:
         for label, low, high in AGE_GROUPS:
-            conditions = [Individual.site_id.in_(site_ids), Individual.present.is_(True),
-                          Individual.sex == sex, not_merged(Individual)]
+            conditions = [Individual.present.is_(True), Individual.sex == sex,
+                          not_merged(Individual)]
             if high is not None:  # younger than `high` on the day
                 conditions.append(Individual.date_of_birth > _years_before(on, high))
             if low:  # at least `low` years old on the day
                 conditions.append(Individual.date_of_birth <= _years_before(on, low))
-            parts.append(select(Individual.site_id, literal(sex.value).label("sex"),
-                                literal(label).label("age_group"), func.count().label("n"))
+            parts.append(scoped(select(Individual.site_id, literal(sex.value).label("sex"),
+                                       literal(label).label("age_group"),
+                                       func.count().label("n")), Individual)
                          .where(*conditions).group_by(Individual.site_id))
-    for site_id, sex_value, label, count in db.execute(union_all(*parts)):
-        people[site_id][(sex_value, label)] = int(count)
-    households = {site_id: int(n) for site_id, n in db.execute(
-        select(Household.site_id, func.count())
-        .where(Household.site_id.in_(site_ids), Household.status == HouseholdStatus.present,
-               not_merged(Household))
+    for site, sex_value, label, count in db.execute(union_all(*parts)):
+        people[site][(sex_value, label)] = int(count)
+    households = {site: int(n) for site, n in db.execute(
+        scoped(select(Household.site_id, func.count()), Household)
+        .where(Household.status == HouseholdStatus.present, not_merged(Household))
         .group_by(Household.site_id))}
     return people, households
 
@@ -225,8 +217,7 @@ def zone_occupancy(db: Session, *, actor: Principal, zone_id: int, on: dt.date |
         raise NotFound("No such zone.", field="zone_id")
     on = on or dt.date.today()
     suppress = sees_aggregates_only(actor)
-    sites = list(db.scalars(select(Site).where(Site.zone_id == zone_id).order_by(Site.code)))
-    people, households = _counts(db, select(Site.id).where(Site.zone_id == zone_id), on)
+    people, households = _counts(db, on, zone_id=zone_id)
     if suppress:
         # Outsiders get the zone as a whole: a site-by-site table of a camp cluster is mostly
         # small cells, and protecting hundreds of them together withholds nearly everything
@@ -236,19 +227,22 @@ def zone_occupancy(db: Session, *, actor: Principal, zone_id: int, on: dt.date |
             for key, value in cells.items():
                 zone_cells[key] += value
         _rows, total = _population_rows([dict(zone_cells)], [sum(households.values())], True)
-        capacity = _capacity_of_zone(db, zone_id)
+        capacity = zone_capacity(db, zone_id=zone_id)
         return ZoneOccupancy(
             zone_id=zone.id, zone_code=zone.code, on=on, suppressed=True, population=total,
             capacity=capacity, capacity_use=_use(total.individuals, capacity), sites=[])
+    # The columns the rows need, not Site objects (hundreds of camps in a zone).
+    sites = db.execute(select(Site.id, Site.code, Site.name_en, *FIGURE_COLUMNS)
+                       .where(Site.zone_id == zone_id).order_by(Site.code)).all()
     populations, total = _population_rows([people.get(s.id, {}) for s in sites],
                                           [households.get(s.id, 0) for s in sites], suppress)
     site_rows = []
     for site, population in zip(sites, populations, strict=True):
-        capacity = _capacity_of_site(site)
+        capacity = site_capacity(site)
         site_rows.append(SiteOccupancy(
             site_id=site.id, site_code=site.code, name_en=site.name_en, population=population,
             capacity=capacity, capacity_use=_use(population.individuals, capacity)))
-    capacity = _capacity_of_zone(db, zone_id)
+    capacity = zone_capacity(db, zone_id=zone_id)
     return ZoneOccupancy(
         zone_id=zone.id, zone_code=zone.code, on=on, suppressed=suppress, population=total,
         capacity=capacity, capacity_use=_use(total.individuals, capacity), sites=site_rows)
@@ -274,10 +268,10 @@ def site_occupancy(db: Session, *, actor: Principal, site_id: int, on: dt.date |
     if site is None:
         raise NotFound("No such site.", field="site_id")
     suppress = sees_aggregates_only(actor)
-    people, households = _counts(db, [site.id], on or dt.date.today())
+    people, households = _counts(db, on or dt.date.today(), site_id=site.id)
     _rows, population = _population_rows([people.get(site.id, {})],
                                          [households.get(site.id, 0)], suppress)
-    capacity = _capacity_of_site(site)
+    capacity = site_capacity(site)
     return SiteOccupancy(site_id=site.id, site_code=site.code, name_en=site.name_en,
                          population=population, capacity=capacity,
                          capacity_use=_use(population.individuals, capacity))
