@@ -223,7 +223,7 @@ def test_a_record_matching_two_rejected_people_joins_one_at_most(
         assert {_key(original_member.id, new), _key(copy_member.id, new)} <= added
     audit = db.scalar(select(AuditRecord).where(AuditRecord.action == "linkage.run")
                       .order_by(AuditRecord.id.desc()).limit(1))
-    assert audit is not None and audit.detail["split_by_clustering"] >= 1
+    assert audit is not None and audit.detail["kept_apart"] == run.kept_apart >= 1
     assert run.proposed == len(added)
 
 
@@ -294,4 +294,4 @@ def test_a_learned_scorer_clusters_the_same_way(db: Session, registry: Registry,
                         cannot_link=[(b, a)])
     found = {(p.individual_l_id, p.individual_r_id) for p in kept.pairs} & both
     assert len(found) == 1 and _key(a, b) not in found
-    assert kept.split_by_clustering == free.split_by_clustering + 1
+    assert kept.kept_apart == free.kept_apart + 1

@@ -215,6 +215,7 @@ def run_registry(
             ("new records", f"{result.new_records:,}" if result.incremental else "all"),
             ("candidate pairs scored", f"{result.candidate_pairs:,}"),
             (f"new pairs ≥ {threshold:g} queued", f"{result.proposed:,}"),
+            ("kept apart by clustering", f"{result.kept_apart:,}"),
             ("model", f"{result.model_version} ("
              + ("learned from this registry" if result.model_trained
                 else "bundled: the registry is too small to train") + ")"),

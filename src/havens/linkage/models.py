@@ -70,6 +70,9 @@ class LinkageRun(Base):
     candidate_pairs: Mapped[int] = mapped_column(Integer, default=0)
     #: Pairs added to the review queue.
     proposed: Mapped[int] = mapped_column(Integer, default=0)
+    #: Pairs at or above the threshold that clustering kept apart (a chain of relatives, or
+    #: people a reviewer told apart): not proposed.
+    kept_apart: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     seconds: Mapped[float] = mapped_column(Float, default=0.0)
     started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[dt.datetime | None]

@@ -97,7 +97,7 @@ class Result:
     #: Pairs at or above the threshold that clustering put in different clusters (chains of
     #: relatives, or a record matching two people a reviewer kept apart); not the rejected
     #: pairs themselves.
-    split_by_clustering: int = 0
+    kept_apart: int = 0
 
 
 def model_version(model: Model) -> str:
@@ -219,7 +219,7 @@ def match(records: Sequence[Record], *, threshold: float, model: Model | None = 
         tf["fs_weight"] = round(float(row[-1]), 4)
         out.append(ScoredPair(min(a, b), max(a, b), round(p, 6), lv, {**lv, **tf}))
     return Result(n, new, pairs, out, model, trained, round(time.perf_counter() - start, 3),
-                  split_by_clustering=split)
+                  kept_apart=split)
 
 
 #: The bundled model for registries too small to train their own (see ``train_default_model``).

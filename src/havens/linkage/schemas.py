@@ -112,6 +112,7 @@ class RunRead(BaseModel):
     new_records: int
     candidate_pairs: int
     proposed: int
+    kept_apart: int
     threshold: float
     model_version: str
     model_trained: bool

@@ -201,7 +201,8 @@ def run(db: Session, *, actor: Principal, organisation: str | None = None,
         model_trained=result.model_trained or bool(
             model is not None and previous is not None and previous.model_trained),
         threshold=threshold, records=result.records, new_records=result.new_records,
-        candidate_pairs=result.candidate_pairs, seconds=result.seconds)
+        candidate_pairs=result.candidate_pairs, kept_apart=result.kept_apart,
+        seconds=result.seconds)
     db.add(linkage_run)
     db.flush()
     proposed = _queue(db, linkage_run, result.pairs)
@@ -212,13 +213,12 @@ def run(db: Session, *, actor: Principal, organisation: str | None = None,
                      "organisation_id": scope.organisation_id, "incremental": incremental,
                      "records": result.records, "new_records": result.new_records,
                      "candidate_pairs": result.candidate_pairs, "proposed": proposed,
-                     # Not a column of the run (no migration for a count): kept here.
-                     "split_by_clustering": result.split_by_clustering,
+                     "kept_apart": result.kept_apart,
                      "threshold": threshold, "model_version": linkage_run.model_version,
                      "model_trained": result.model_trained,
                      "learned_model": scorer.tag if scorer else None})
     log.info("linkage run %s: %d pairs proposed, %d at or above %g kept apart by clustering",
-             linkage_run.id, proposed, result.split_by_clustering, threshold)
+             linkage_run.id, proposed, result.kept_apart, threshold)
     if step:
         step("queue")
     return linkage_run
