@@ -89,9 +89,35 @@ def _read_or_create(path: Path, make: object) -> str:
             os.link(tmp, path)
         except FileExistsError:
             return path.read_text().strip()
+        except OSError:  # a file system without hard links: create it exclusively instead
+            _write_exclusively(path, value)
+        # The new name must survive a power cut too: data encrypted under this key may be
+        # committed a moment later.
+        _fsync_directory(path.parent)
     finally:
         os.unlink(tmp)
     return value
+
+
+def _write_exclusively(path: Path, value: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _fsync_directory(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # platforms that cannot open a directory
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 @lru_cache

@@ -144,3 +144,26 @@ def test_spark_link_gives_the_duckdb_pairs(registry: Path, tmp_path: Path) -> No
     dp, sp = _pairs(tmp_path / "d.csv"), _pairs(tmp_path / "s.csv")
     assert len(dp) > 50 and dp.keys() == sp.keys()
     assert max(abs(dp[k] - sp[k]) for k in dp) < 1e-6
+
+
+@spark
+def test_spark_link_trains_the_model_duckdb_trains(registry: Path, tmp_path: Path) -> None:
+    """Without a model file each engine trains its own, in link mode: the same model."""
+    pytest.importorskip("pyspark")
+    lines = registry.read_text(encoding="utf-8").splitlines()
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    a.write_text("\n".join(lines[:800]) + "\n", encoding="utf-8")
+    b.write_text("\n".join([lines[0], *lines[800:]]) + "\n", encoding="utf-8")
+    models = {}
+    for engine in ("duckdb", "spark"):
+        models[engine] = tmp_path / f"{engine}.json"
+        result = runner.invoke(app, ["link", str(a), str(b), "--out",
+                                     str(tmp_path / f"{engine}.csv"), "--engine", engine,
+                                     "--model", str(models[engine])])
+        assert result.exit_code == 0, result.output
+    duck, spark_model = Model.load(models["duckdb"]), Model.load(models["spark"])
+    assert duck.meta["mode"] == spark_model.meta["mode"] == "link"
+    for d, s in zip(duck.fields, spark_model.fields, strict=True):
+        assert np.allclose(d.m, s.m, atol=1e-6) and np.allclose(d.u, s.u, atol=1e-9)
+    dp, sp = _pairs(tmp_path / "duckdb.csv"), _pairs(tmp_path / "spark.csv")
+    assert len(dp) > 50 and dp.keys() == sp.keys()

@@ -198,3 +198,18 @@ def test_api_assess_report_and_import(world: World, client: TestClient,
     assert departures.status_code == 200 and departures.json()["departures"] == []
     reference = client.get("/api/v1/returns/reference", headers=headers).json()
     assert len(reference["criteria"]) == 8 and "right_to_remain" in reference["informed_of"]
+
+
+def test_origin_report_counts_a_merged_registration_once(world: World) -> None:
+    """A household registered twice and merged whole (a confirmed duplicate) is one household
+    of displaced people from its area, as occupancy and the returns export count it."""
+    from havens.people import merges
+
+    kept, copy = world.household(1), world.household(2)
+    world.household(3, members=2)
+    for person, twin in zip(kept.members, copy.members, strict=True):
+        merges.mark_merged(world.db, individual_id=twin.id, into_id=person.id)
+    merges.mark_household_merged(world.db, household_id=copy.id, into_id=kept.id)
+    world.db.flush()
+    report = reports.origin_report(world.db, actor=world.p(world.coordinator), pcode=ORIGIN)
+    assert (report.displaced_total.households, report.displaced_total.individuals) == (2, 5)

@@ -27,6 +27,7 @@ from havens.assistance.standards import IndicatorResult, ZoneFacts, evaluate, st
 from havens.database import is_postgresql
 from havens.exceptions import NotFound
 from havens.orgs.permissions import Principal, require
+from havens.people.merges import not_merged
 from havens.people.models import Individual, Sex
 from havens.zones.models import ReportedPopulation, Site, Zone
 
@@ -88,12 +89,12 @@ def _registered(db: Session, zone_ids: list[int], on: dt.date
     # present, then the 6-17 band as a range under each sex — twice as fast as one scan with a
     # CASE over every row.
     totals = db.execute(select(Individual.site_id, func.count())
-                        .where(sites, Individual.present.is_(True))
+                        .where(sites, Individual.present.is_(True), not_merged(Individual))
                         .group_by(Individual.site_id))
     school = db.execute(
         select(Individual.site_id, func.count())
         .where(sites, Individual.present.is_(True), Individual.sex.in_(list(Sex)),
-               Individual.date_of_birth > oldest_birth,
+               not_merged(Individual), Individual.date_of_birth > oldest_birth,
                Individual.date_of_birth <= youngest_birth)
         .group_by(Individual.site_id))
     people: dict[int, int] = defaultdict(int)

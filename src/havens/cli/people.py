@@ -25,7 +25,6 @@ from rich.progress import (
 from rich.table import Table
 
 from havens.cli.common import console, err_console, handle_errors, operator, unit_of_work
-from havens.database import refresh_statistics
 from havens.exceptions import NotFound, ValidationFailed
 from havens.orgs.permissions import Principal
 from havens.people import importing, keys, service
@@ -218,9 +217,6 @@ def import_(
                 skip_invalid=skip_invalid, on_progress=on_progress)
             if report.written:
                 progress.update(tasks["writing"], description="Committing")
-        if report.written >= 1000:
-            with unit_of_work() as db:
-                refresh_statistics(db, ["households", "individuals", "movements"])
     if as_json:
         sys.stdout.write(report.model_dump_json(indent=2) + "\n")
     else:

@@ -18,8 +18,10 @@ pays only on a cluster), ``spark://host:7077`` or ``yarn`` for a cluster (see RE
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -66,16 +68,19 @@ def spark_session(master: str = DEFAULT_MASTER) -> Any:
     if local:
         # A local Spark binds the machine's outward address unless told otherwise.
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    # Shuffle and spill files hold names and dates of birth: a private folder (mode 0700) of
+    # this process, removed when it ends — not a shared path under /tmp.
+    scratch = Path(tempfile.mkdtemp(prefix="havens-spark-"))
+    atexit.register(shutil.rmtree, scratch, ignore_errors=True)
     builder = (SparkSession.builder.master(master).appName("havens-linkage")
                .config("spark.jars", similarity_jar_location())
                .config("spark.ui.enabled", "false")
                # Havens shows its own progress bar; Spark's would write over it.
                .config("spark.ui.showConsoleProgress", "false")
                .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-               .config("spark.local.dir", f"{tempfile.gettempdir()}/havens-spark")
+               .config("spark.local.dir", str(scratch))
                # Havens keeps no tables in Spark: no warehouse folder in the working directory.
-               .config("spark.sql.warehouse.dir",
-                       f"{tempfile.gettempdir()}/havens-spark/warehouse"))
+               .config("spark.sql.warehouse.dir", str(scratch / "warehouse")))
     if local:
         # Few, small partitions: the default 200 costs more than the work on one machine. The
         # driver is the executor here: Spark's default 1 GB does not hold a 100k registry.
@@ -176,10 +181,23 @@ def _run(inputs: list[Path], *, link: bool, threshold: float, model_path: Path |
          cannot_link: Path | None = None
          ) -> tuple[duckdb.DuckDBPyConnection, Summary, _Timer, Model, float, int]:
     """Read, block, train and score on Spark; leaves the pairs above the floor in ``scored``."""
-    summary = Summary()
-    tick = _Timer(summary, step)
     spark = spark_session(master)
     con = connect()
+    try:
+        return _run_on(con, spark, inputs, link=link, threshold=threshold,
+                       model_path=model_path, retrain=retrain, cap=cap, step=step,
+                       cannot_link=cannot_link)
+    except BaseException:
+        con.close()
+        raise
+
+
+def _run_on(con: duckdb.DuckDBPyConnection, spark: Any, inputs: list[Path], *, link: bool,
+            threshold: float, model_path: Path | None, retrain: bool, cap: int,
+            step: Step | None, cannot_link: Path | None
+            ) -> tuple[duckdb.DuckDBPyConnection, Summary, _Timer, Model, float, int]:
+    summary = Summary()
+    tick = _Timer(summary, step)
     n = 0
     for src, path in enumerate(inputs):
         n += files.load(con, files.inspect(path), "rec", src=src)
@@ -190,7 +208,20 @@ def _run(inputs: list[Path], *, link: bool, threshold: float, model_path: Path |
     build_features(con)
     tick("normalise")
     records, pairs, tf, summary.candidate_pairs = _to_spark(con, spark, link, cap)
-    tick("block")
+    try:
+        tick("block")
+        model, prior = _train_and_score(con, spark, records, pairs, tf, n=n, link=link,
+                                         threshold=threshold, model_path=model_path,
+                                         retrain=retrain, summary=summary, tick=tick)
+    finally:
+        pairs.unpersist()
+    return con, summary, tick, model, prior, n
+
+
+def _train_and_score(con: duckdb.DuckDBPyConnection, spark: Any, records: Any, pairs: Any,
+                     tf: dict[str, Any], *, n: int, link: bool, threshold: float,
+                     model_path: Path | None, retrain: bool, summary: Summary, tick: _Timer
+                     ) -> tuple[Model, float]:
     if summary.candidate_pairs == 0:
         raise_empty()
     total = _total_pairs(con, link)
@@ -211,7 +242,6 @@ def _run(inputs: list[Path], *, link: bool, threshold: float, model_path: Path |
     scorer = _linker(spark, records, pairs, tf, model, prior)
     scored = scorer.inference.predict(threshold_match_probability=floor).as_spark_dataframe()
     got = scored.select("rid_l", "rid_r", "match_probability").toArrow()
-    pairs.unpersist()
     con.register("spark_scored_t", got)
     # Pairs files report every field's level: computed here, for the pairs above the floor only.
     run(con, f"""CREATE OR REPLACE TABLE scored AS
@@ -221,7 +251,7 @@ def _run(inputs: list[Path], *, link: bool, threshold: float, model_path: Path |
     summary.pairs_above = int(rows(con, f"SELECT count(*) FROM scored WHERE match_probability "
                                         f">= {threshold}")[0][0])
     tick("score")
-    return con, summary, tick, model, prior, n
+    return model, prior
 
 
 def dedupe(path: Path, *, out: Path, pairs_out: Path | None = None,
@@ -237,11 +267,14 @@ def dedupe(path: Path, *, out: Path, pairs_out: Path | None = None,
     con, summary, tick, model, prior, n = _run(
         [path], link=False, threshold=threshold, model_path=model_path, retrain=retrain,
         cap=cap, step=step, master=master, cannot_link=cannot_link_path)
-    # Pairs the clustering asks about that were not candidates are few: scored on the driver
-    # with the same model.
-    return cluster_and_write(con, n=n, threshold=threshold,
-                             scorer=pair_scorer(con, model, prior), summary=summary, tick=tick,
-                             out=out, pairs_out=pairs_out, start=start)
+    try:
+        # Pairs the clustering asks about that were not candidates are few: scored on the
+        # driver with the same model.
+        return cluster_and_write(con, n=n, threshold=threshold,
+                                 scorer=pair_scorer(con, model, prior), summary=summary,
+                                 tick=tick, out=out, pairs_out=pairs_out, start=start)
+    finally:
+        con.close()
 
 
 def link(path_a: Path, path_b: Path, *, out: Path, threshold: float = DEFAULT_THRESHOLD,
@@ -252,7 +285,10 @@ def link(path_a: Path, path_b: Path, *, out: Path, threshold: float = DEFAULT_TH
     con, summary, tick, _model, _prior, _n = _run(
         [path_a, path_b], link=True, threshold=threshold, model_path=model_path,
         retrain=retrain, cap=cap, step=step, master=master)
-    _write_pairs(con, out, threshold)
+    try:
+        _write_pairs(con, out, threshold)
+    finally:
+        con.close()
     tick("write")
     summary.seconds = round(time.perf_counter() - start, 3)
     return summary

@@ -18,8 +18,9 @@ Every decision is also a training label (``labels.py``); undoing it withdraws th
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy.orm.attributes import get_history
 
 from havens.audit import service as audit
 from havens.database import utcnow
@@ -29,7 +30,40 @@ from havens.linkage.access import Scope, scope_for
 from havens.linkage.models import CandidatePair, Decision, HouseholdMerge, IndividualMerge
 from havens.linkage.schemas import CandidateRead, HouseholdMergeRead, MergeRead
 from havens.orgs.permissions import Principal
+from havens.people import merges as people_merges
 from havens.people.models import Household, HouseholdStatus, Individual
+
+# --- the people domain's view of merges ------------------------------------------------------
+
+
+def _changed(target: IndividualMerge | HouseholdMerge, new: bool) -> bool:
+    return new or get_history(target, "unmerged_at").has_changes()
+
+
+@event.listens_for(Session, "before_flush")
+def _mirror_merges(session: Session, _context: UOWTransaction, _instances: object) -> None:
+    """Set or clear the people domain's merge pointers as merges are written or undone.
+
+    A flush hook rather than calls in the functions below, so that no way of deciding (API, web
+    page, terminal reviewer, a future one) can leave the people views out of step with the
+    merges. It lives in the module that writes merges: whoever writes one has imported it.
+    """
+    written = [(m, True) for m in session.new] + [(m, False) for m in session.dirty]
+    for target, new in written:
+        if isinstance(target, IndividualMerge) and _changed(target, new):
+            if target.unmerged_at is None:
+                people_merges.mark_merged(session, individual_id=target.merged_id,
+                                          into_id=target.kept_id)
+            else:
+                people_merges.clear_merged(session, individual_id=target.merged_id)
+        elif isinstance(target, HouseholdMerge) and _changed(target, new):
+            if target.unmerged_at is None:
+                people_merges.mark_household_merged(
+                    session, household_id=target.merged_household_id,
+                    into_id=target.kept_household_id)
+            else:
+                people_merges.clear_household_merged(
+                    session, household_id=target.merged_household_id)
 
 
 def _pair(db: Session, scope: Scope, pair_id: int) -> CandidatePair:

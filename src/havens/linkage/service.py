@@ -23,9 +23,8 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Select, event, func, select
-from sqlalchemy.orm import Session, UOWTransaction, aliased
-from sqlalchemy.orm.attributes import get_history
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, aliased
 
 from havens.audit import service as audit
 from havens.database import utcnow
@@ -37,7 +36,6 @@ from havens.linkage.model import TF_FIELDS, TF_FLOOR, Model
 from havens.linkage.models import (
     CandidatePair,
     Decision,
-    HouseholdMerge,
     IndividualMerge,
     LinkageRun,
 )
@@ -72,37 +70,6 @@ DEFAULT_THRESHOLD = 0.8
 Step = Callable[[str], None]
 
 log = logging.getLogger(__name__)
-
-
-# --- the people domain's view of merges ------------------------------------------------------
-
-def _changed(target: IndividualMerge | HouseholdMerge, new: bool) -> bool:
-    return new or get_history(target, "unmerged_at").has_changes()
-
-
-@event.listens_for(Session, "before_flush")
-def _mirror_merges(session: Session, _context: UOWTransaction, _instances: object) -> None:
-    """Set or clear the people domain's merge pointers as merges are written or undone.
-
-    A flush hook rather than calls in ``review.py``, so that no way of deciding (API, web page,
-    terminal reviewer, a future one) can leave the people views out of step with the merges.
-    """
-    written = [(m, True) for m in session.new] + [(m, False) for m in session.dirty]
-    for target, new in written:
-        if isinstance(target, IndividualMerge) and _changed(target, new):
-            if target.unmerged_at is None:
-                people_merges.mark_merged(session, individual_id=target.merged_id,
-                                          into_id=target.kept_id)
-            else:
-                people_merges.clear_merged(session, individual_id=target.merged_id)
-        elif isinstance(target, HouseholdMerge) and _changed(target, new):
-            if target.unmerged_at is None:
-                people_merges.mark_household_merged(
-                    session, household_id=target.merged_household_id,
-                    into_id=target.kept_household_id)
-            else:
-                people_merges.clear_household_merged(
-                    session, household_id=target.merged_household_id)
 
 
 # --- running ---------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from havens.audit import service as audit
+from havens.database import refresh_statistics
 from havens.exceptions import ValidationFailed
 from havens.geo.models import AdminArea
 from havens.orgs.permissions import Principal
@@ -45,6 +46,8 @@ Progress = Callable[[str, int, int], None]
 #: Rows checked at a time: small enough for a slice's columns to stay in the CPU's caches
 #: (a whole file's at once is slower by half), large enough for the C-level loops to pay.
 _CHECK_STEP = 2_000
+#: Imports creating at least this many individuals refresh the planner's statistics.
+ANALYZE_AFTER = 1_000
 
 #: Household fields that must agree between the rows of one household.
 _SHARED = tuple(f for f in HOUSEHOLD_FIELDS if f not in ("consent_given_by",))
@@ -159,6 +162,9 @@ def _import_file(
                      "households_created": result.households_created,
                      "individuals_created": result.individuals_created,
                      "rows_already_present": result.rows_already_present})
+    if result.individuals_created >= ANALYZE_AFTER:
+        # The planner would otherwise plan the people counts for the tables as they were.
+        refresh_statistics(db, ["households", "individuals", "movements"])
     return report
 
 

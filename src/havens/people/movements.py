@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import update
+from sqlalchemy import case, update
 from sqlalchemy.orm import Session
 
 from havens.audit import service as audit
@@ -60,8 +60,11 @@ def _movable(db: Session, *, actor: Principal, household_id: int, moved_on: dt.d
 
 
 def _members_present(db: Session, household: Household, *, site_id: int, present: bool) -> None:
+    """Members follow their household; one merged into another registration stays absent
+    (its person is counted where it was merged)."""
     db.execute(update(Individual).where(Individual.household_id == household.id).values(
-        site_id=site_id, present=present, updated_at=utcnow()))
+        site_id=site_id, updated_at=utcnow(),
+        present=case((Individual.merged_into_id.is_(None), present), else_=False)))
 
 
 def _read(db: Session, household: Household, cipher: FieldCipher | None) -> HouseholdRead:

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from havens.geo import service as geo_service
 from havens.interop import disclosure
 from havens.orgs.permissions import Principal, can, require
+from havens.people.merges import not_merged
 from havens.people.models import Household, HouseholdStatus, Individual, Movement, MovementKind
 from havens.returns import service
 from havens.returns.intentions import PRECONDITIONS
@@ -57,7 +58,10 @@ def origin_report(db: Session, *, actor: Principal, pcode: str) -> OriginReport:
     pcode = service.check_origin(db, pcode)
     suppress = not can(actor, "people.personal")
     area = geo_service.get_area(db, pcode=pcode)
+    # Each person once: registrations merged into another (confirmed duplicates) left out,
+    # as the people views and the returns export leave them out.
     members = (select(Individual.household_id, func.count(Individual.id).label("n"))
+               .where(not_merged(Individual))
                .group_by(Individual.household_id).subquery())
     rows = db.execute(
         select(Zone.code, func.count(Household.id), func.coalesce(func.sum(members.c.n), 0))
@@ -65,7 +69,8 @@ def origin_report(db: Session, *, actor: Principal, pcode: str) -> OriginReport:
         .join(Site, Site.id == Household.site_id)
         .outerjoin(Zone, Zone.id == Site.zone_id)
         .outerjoin(members, members.c.household_id == Household.id)
-        .where(Household.origin_pcode == pcode, Household.status == HouseholdStatus.present)
+        .where(Household.origin_pcode == pcode, Household.status == HouseholdStatus.present,
+               not_merged(Household))
         .group_by(Zone.code).order_by(Zone.code))
     found = [(zone_code, int(n), int(people)) for zone_code, n, people in rows]
     households, total_households = _column([n for _z, n, _p in found], suppress)
@@ -119,7 +124,9 @@ def zone_departures(db: Session, *, actor: Principal, zone_id: int,
     query = (select(Movement.destination_type, func.count(Movement.id),
                     func.coalesce(func.sum(Movement.individuals), 0))
              .join(Site, Site.id == Movement.site_id)
-             .where(Site.zone_id == zone.id, Movement.kind == MovementKind.departure)
+             .join(Household, Household.id == Movement.household_id)
+             .where(Site.zone_id == zone.id, Movement.kind == MovementKind.departure,
+                    not_merged(Household))
              .group_by(Movement.destination_type))
     returns = (select(ReturnMovement.destination_pcode, func.count(ReturnMovement.id),
                       func.coalesce(func.sum(ReturnMovement.individuals), 0))
