@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 
 import numpy as np
@@ -27,6 +28,32 @@ def test_round_robin_over_groups() -> None:
              active.Item(3, 0.52, 0.5, "clan"), active.Item(4, 0.70, 0.5, "other")]
     # The other group's pair comes second though three of the clan are more uncertain.
     assert active.order(items, explore=0.0) == [1, 4, 2, 3]
+
+
+def _reference_round_robin(queues: list[list[int]]) -> list[int]:
+    """The round-robin as first written: every queue looked at, at every depth."""
+    out: list[int] = []
+    for depth in range(max((len(q) for q in queues), default=0)):
+        out.extend(q[depth] for q in queues if depth < len(q))
+    return out
+
+
+def test_round_robin_matches_the_reference_on_random_groups() -> None:
+    rng = random.Random(3)
+    for _ in range(200):
+        queues = [[rng.randrange(1000) for _ in range(rng.choice([0, 1, 2, 5, 20]))]
+                  for _ in range(rng.randrange(0, 30))]
+        assert list(active._round_robin(queues)) == _reference_round_robin(queues)
+
+
+def test_round_robin_of_one_large_group_among_many_single_pairs() -> None:
+    # The shape that used to cost (largest group x number of groups): one clan, many loners.
+    queues = [[i] for i in range(1, 500)]
+    queues.insert(3, list(range(10_000, 15_000)))
+    queues += [[], [7, 8]]
+    got = list(active._round_robin(queues))
+    assert got == _reference_round_robin(queues)
+    assert len(got) == 499 + 5_000 + 2 and got[-1] == 14_999
 
 
 def test_evidence_bands() -> None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import csv
 import itertools
 import json
+import logging
+import math
 import random
 from pathlib import Path
 
@@ -54,9 +56,62 @@ def _namesakes(n: int) -> list[Example]:
 
 
 def test_too_few_labels_means_unsupervised(tmp_path: Path) -> None:
-    with pytest.raises(ValidationFailed, match="at least 30"):
+    with pytest.raises(ValidationFailed, match="at least 38"):
         learned.train(_examples(40), tmp_path)
     assert learned.promoted(tmp_path) is None
+
+
+def _counts(matches: int, others: int) -> list[Example]:
+    ex = _examples(2 * max(matches, others))
+    return ([e for e in ex if e.is_match][:matches]
+            + [e for e in ex if not e.is_match][:others])
+
+
+def test_minimum_leaves_enough_labels_for_the_held_out_check(tmp_path: Path) -> None:
+    # A fifth is held out, so 30 of each (the fitting minimum) must remain in four fifths.
+    assert learned.MIN_PER_CLASS == math.ceil(learned_train.MIN_FIT_PER_CLASS / 0.8) == 38
+    # Enough for 30 of each overall, not after the held-out fifth: refused up front, clearly.
+    with pytest.raises(ValidationFailed) as refused:
+        learned.train(_counts(32, 38), tmp_path)
+    message = str(refused.value)
+    assert "32 matches and 38 non-matches" in message
+    assert "at least 38 matches and 38 non-matches are needed" in message
+    assert not list(tmp_path.iterdir())
+    # The documented minimum of each trains.
+    result = learned.train(_counts(38, 38), tmp_path)
+    assert result.model.labels == 76 and result.model.matches == 38
+    assert result.model.heldout["labels"] == 16
+
+
+def test_torn_promoted_pointer_falls_back_to_unsupervised(tmp_path: Path) -> None:
+    learned.train(_examples(120), tmp_path)
+    (tmp_path / "promoted.json").write_text('{"vers', encoding="utf-8")
+    assert learned.promoted(tmp_path) is None
+    assert [(m.version, m.promoted) for m in learned.versions(tmp_path)] == [(1, False)]
+    # Promoting again repairs it; no temporary file is left behind.
+    learned.promote(1, tmp_path)
+    assert learned.promoted(tmp_path).version == 1  # type: ignore[union-attr]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["promoted.json", "v1.json"]
+    # A promoted model file that is torn is not used either.
+    (tmp_path / "v1.json").write_text('{"format": ', encoding="utf-8")
+    assert learned.promoted(tmp_path) is None
+
+
+def test_models_of_a_retired_kind_are_skipped_when_listing(tmp_path: Path,
+                                                           caplog: pytest.LogCaptureFixture
+                                                           ) -> None:
+    learned.train(_examples(120), tmp_path)
+    data = json.loads((tmp_path / "v1.json").read_text())
+    (tmp_path / "v2.json").write_text(json.dumps({**data, "version": 2, "kind": "boosting"}))
+    learned.promote(1, tmp_path)
+    (tmp_path / "promoted.json").write_text(json.dumps({"version": 2}))
+    with caplog.at_level(logging.WARNING, logger="havens.linkage.learned_store"):
+        listed = learned.versions(tmp_path)
+        assert learned.promoted(tmp_path) is None
+    assert [m.version for m in listed] == [1]
+    assert "v2.json" in caplog.text
+    # A new version is numbered after the skipped file, not over it.
+    assert learned.train(_examples(120), tmp_path).model.version == 3
 
 
 def test_train_promotes_only_when_better_and_rolls_back(tmp_path: Path) -> None:

@@ -97,7 +97,7 @@ def test_review_keys_record_decisions(cli_env: str, tmp_path: Path) -> None:
     assert "4 matches and 2 non-matches" in imported.output
     # Too few labels to learn: the CLI says so, and the unsupervised model stays in use.
     train = runner.invoke(app, ["linkage", "models", "train"])
-    assert train.exit_code == 2 and "at least 30" in train.output
+    assert train.exit_code == 2 and "at least 38" in train.output
     listed = runner.invoke(app, ["linkage", "models", "list"])
     assert listed.exit_code == 0 and "unsupervised" in listed.output
     missing = runner.invoke(app, ["linkage", "models", "rollback", "3"])

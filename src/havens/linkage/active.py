@@ -75,12 +75,17 @@ def pattern(levels: dict[str, int]) -> tuple[int, int, int]:
 
 
 def _round_robin(queues: list[list[int]]) -> Iterator[int]:
+    """The first of each queue in turn, then the second of each, and so on.
+
+    Exhausted queues are dropped as they run out (the itertools "roundrobin" recipe), so the
+    cost is the number of ids, not the longest queue times the number of queues."""
+    live = [q for q in queues if q]
     depth = 0
-    while any(depth < len(q) for q in queues):
-        for q in queues:
-            if depth < len(q):
-                yield q[depth]
+    while live:
+        for q in live:
+            yield q[depth]
         depth += 1
+        live = [q for q in live if depth < len(q)]
 
 
 def _uncertain(ids: Sequence[int], u: Sequence[float], groups: Sequence[Hashable]

@@ -5,11 +5,20 @@ version in use. A fifth of the labels (stratified, fixed seed) is held out; a ca
 on the rest must beat the current scorer (the promoted learned model, or the unsupervised model
 through the probability it gave when the reviewer decided) on F1 there, else it is kept but not
 promoted. The stored model is refitted on all labels.
+
+Files are written through a temporary file in the same folder and renamed over the old one, so a
+crash never leaves half a file. A file that cannot be read or is of a kind no longer scored
+(boosted trees of earlier versions) is skipped with a warning: ``versions`` lists the others,
+and ``promoted`` falls back to the unsupervised model. (The files hold weights on comparison
+features only, so the warnings name them freely.)
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import os
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +29,10 @@ from havens.exceptions import NotFound, ValidationFailed
 from havens.linkage.labels import Example
 from havens.linkage.learned_model import LearnedModel, matrices
 from havens.linkage.learned_train import SEED, check_counts, fit, scores
+
+log = logging.getLogger(__name__)
+#: What reading a stored file may raise when it is torn, edited or of another format.
+_UNREADABLE = (OSError, ValueError, KeyError, TypeError, NotFound, ValidationFailed)
 
 
 def folder(data_dir: Path | None = None) -> Path:
@@ -38,19 +51,54 @@ def versions(root: Path | None = None) -> list[LearnedModel]:
         return []
     current = _promoted_version(root)
     out = []
-    for path in sorted(root.glob("v*.json"), key=lambda p: int(p.stem[1:] or 0)):
-        model = LearnedModel.from_json(json.loads(path.read_text(encoding="utf-8")),
-                                       source=str(path))
+    for path in sorted(root.glob("v*.json"), key=_number):
+        try:
+            model = _load(path)
+        except _UNREADABLE as exc:
+            log.warning("skipping learned model file %s: %s", path, exc)
+            continue
         model.promoted = model.version == current
         out.append(model)
     return out
 
 
+def _number(path: Path) -> int:
+    """The version number in a file name ``v<N>.json`` (-1 when it is not one)."""
+    digits = path.stem[1:]
+    return int(digits) if digits.isdigit() else -1
+
+
+def _load(path: Path) -> LearnedModel:
+    return LearnedModel.from_json(json.loads(path.read_text(encoding="utf-8")),
+                                  source=str(path))
+
+
 def _promoted_version(root: Path) -> int | None:
+    """The version ``promoted.json`` names; None (with a warning) when it cannot be read."""
     pointer = root / "promoted.json"
     if not pointer.exists():
         return None
-    return int(json.loads(pointer.read_text(encoding="utf-8"))["version"])
+    try:
+        return int(json.loads(pointer.read_text(encoding="utf-8"))["version"])
+    except _UNREADABLE as exc:
+        log.warning("ignoring unreadable %s (the unsupervised model scores): %s", pointer, exc)
+        return None
+
+
+def _write(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically: a temporary file in the same folder, renamed."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        # Readable as files written directly used to be (weights only, no personal data).
+        os.fchmod(fd, 0o644)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def get(version: int, root: Path | None = None) -> LearnedModel:
@@ -58,8 +106,7 @@ def get(version: int, root: Path | None = None) -> LearnedModel:
     path = root / f"v{version}.json"
     if not path.exists():
         raise NotFound(f"No learned model version {version}.", field="version")
-    model = LearnedModel.from_json(json.loads(path.read_text(encoding="utf-8")),
-                                   source=str(path))
+    model = _load(path)
     model.promoted = model.version == _promoted_version(root)
     return model
 
@@ -72,24 +119,26 @@ def promoted(root: Path | None = None) -> LearnedModel | None:
         return None
     try:
         return get(version, root)
-    except (NotFound, ValidationFailed):
-        return None  # a model of an older comparison set: fall back to unsupervised
+    except _UNREADABLE as exc:
+        # Missing, torn, of an older comparison set or of a kind no longer scored.
+        log.warning("promoted learned model v%s is not usable (the unsupervised model scores): "
+                    "%s", version, exc)
+        return None
 
 
 def promote(version: int, root: Path | None = None) -> LearnedModel:
     """Use ``version`` from now on (also how to roll back to an earlier one)."""
     root = root or folder()
     model = get(version, root)
-    (root / "promoted.json").write_text(json.dumps({"version": version}), encoding="utf-8")
+    _write(root / "promoted.json", json.dumps({"version": version}))
     model.promoted = True
     return model
 
 
 def _save(model: LearnedModel, root: Path) -> None:
     root.mkdir(parents=True, exist_ok=True)
-    model.version = max((int(p.stem[1:]) for p in root.glob("v*.json")), default=0) + 1
-    (root / f"v{model.version}.json").write_text(json.dumps(model.to_json(), indent=1),
-                                                 encoding="utf-8")
+    model.version = max((_number(p) for p in root.glob("v*.json")), default=0) + 1
+    _write(root / f"v{model.version}.json", json.dumps(model.to_json(), indent=1))
 
 
 def _holdout(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

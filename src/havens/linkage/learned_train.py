@@ -32,6 +32,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 
 import numpy as np
@@ -40,7 +41,12 @@ from havens.exceptions import ValidationFailed
 from havens.linkage.labels import Example
 from havens.linkage.learned_model import FS_COLUMN, LearnedModel, encode, matrices
 
-MIN_PER_CLASS = 30
+#: Fewest labels of each class a classifier is fitted on (:func:`fit`).
+MIN_FIT_PER_CLASS = 30
+#: Fewest labels of each class needed to train (``learned_store.train``): a fifth is held out
+#: to check the candidate, and the four fifths it is fitted on must still hold
+#: :data:`MIN_FIT_PER_CLASS` of each — ceil(30 / 0.8) = 38.
+MIN_PER_CLASS = math.ceil(MIN_FIT_PER_CLASS / 0.8)
 SEED = 11
 #: Inverse strengths of the penalty on departures from Fellegi–Sunter, strongest first; the
 #: calibration's penalty towards the identity is :data:`C`.
@@ -134,14 +140,17 @@ def scores(y: np.ndarray, p: np.ndarray, threshold: float = 0.5) -> dict[str, fl
             "f1": round(float(f1), 4)}
 
 
-def check_counts(y: np.ndarray) -> None:
-    """Refuse to train on fewer than :data:`MIN_PER_CLASS` labels of either class."""
+def check_counts(y: np.ndarray, minimum: int = MIN_PER_CLASS) -> None:
+    """Refuse to train on fewer than ``minimum`` labels of either class (by default
+    :data:`MIN_PER_CLASS`, what training with a held-out fifth needs)."""
     matches, others = int(y.sum()), int(len(y) - y.sum())
-    if min(matches, others) < MIN_PER_CLASS:
+    if min(matches, others) < minimum:
+        held = (f" (a fifth is held out to check the model, and at least {MIN_FIT_PER_CLASS} "
+                "of each must remain to fit it)" if minimum == MIN_PER_CLASS else "")
         raise ValidationFailed(
             f"Not enough labels to train: {matches} matches and {others} non-matches; at least "
-            f"{MIN_PER_CLASS} of each are needed (until then the unsupervised model scores).",
-            field="labels")
+            f"{minimum} matches and {minimum} non-matches are needed{held}. Until then the "
+            "unsupervised model scores.", field="labels")
 
 
 def fit(examples: list[Example], c: float | None = None) -> LearnedModel:
@@ -160,7 +169,7 @@ def _fit(examples: list[Example], c: float | None) -> LearnedModel:
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
     y = np.array([1 if e.is_match else 0 for e in examples])
-    check_counts(y)
+    check_counts(y, MIN_FIT_PER_CLASS)
     matches, others = int(y.sum()), int(len(y) - y.sum())
     x = encode(*matrices([e.features for e in examples]))
     folds = StratifiedKFold(n_splits=min(5, min(matches, others)), shuffle=True,
