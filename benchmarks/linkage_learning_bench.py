@@ -7,9 +7,10 @@ probabilities: uncertain pairs round-robin over comparison patterns, interleaved
 across evidence bands — it never sees an answer before choosing) and ``random`` (uniform over
 candidate pairs). After each step the product's training runs (``learned.train``: model choice
 by cross-validation, calibration, promotion only if the new model beats the current scorer on
-held-out labels; the unsupervised model while there are fewer than ``learned.MIN_PER_CLASS`` labels of a class), every
-candidate pair is re-scored by the promoted scorer, clusters are built as ``dedupe`` builds them
-(average linkage) and pairwise precision/recall/F1 are measured against the ground truth.
+held-out labels; the unsupervised model while there are fewer than ``learned.MIN_PER_CLASS``
+labels of a class), every candidate pair is re-scored by the promoted scorer, clusters are
+built as ``dedupe`` builds them (average linkage) and pairwise precision/recall/F1 are measured
+against the ground truth.
 
 Each seed generates its own registry (and random sample); the table averages over the seeds and
 shows the lowest F1. Times are wall and CPU seconds (the machine is shared); "train" is
