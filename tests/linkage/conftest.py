@@ -49,6 +49,22 @@ class Registry:
         return principal(user)
 
 
+def stored_rows(household: Household, *, ref: str, site_code: str
+                ) -> tuple[dict[str, str], list[Person]]:
+    """The rows that register ``household`` again from its stored names (as another agency
+    would), under the file key ``ref`` at ``site_code``: input for :func:`write`."""
+    shared = {"household_ref": ref, "site_code": site_code,
+              "origin_pcode": household.origin_pcode or "", "arrival_date": "2026-05-01",
+              "displacement_date": "2026-04-20", "consent_purposes": "assistance"}
+    members = [Person((m.given_name_ar or "", (m.given_name_en or "",)),
+                      (m.father_name_ar or "", (m.father_name_en or "",)),
+                      (m.grandfather_name_ar or "", (m.grandfather_name_en or "",)),
+                      (m.family_name_ar or "", (m.family_name_en or "",)),
+                      m.sex.value, m.date_of_birth, m.dob_estimated, m.relationship.value)
+               for m in household.members]
+    return shared, members
+
+
 def write(db: Session, org: Organisation, sites: dict[str, Site],
           households: list[tuple[dict[str, str], list[Person]]], variant: int = 0,
           suffix: str = "") -> list[int]:

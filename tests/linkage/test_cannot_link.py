@@ -22,9 +22,8 @@ from havens.linkage.access import scope_for
 from havens.linkage.cluster import _bits, cluster
 from havens.linkage.models import CandidatePair
 from havens.orgs.permissions import Principal
-from havens.people.generator import Person
 from havens.people.models import Household
-from tests.linkage.conftest import Registry, write
+from tests.linkage.conftest import Registry, stored_rows, write
 
 runner = CliRunner()
 
@@ -169,16 +168,8 @@ def test_spark_dedupe_keeps_a_rejected_pair_apart(listed: tuple[Path, list[str]]
 def _register_copy(db: Session, reg: Registry, household: Household) -> list[int]:
     """The household registered a third time, by UNHCR-L, from its stored names: its members
     match both earlier registrations. Returns the new members' ids in the same order."""
-    shared = {"household_ref": f"THIRD-{household.id}", "site_code": next(iter(reg.sites)),
-              "origin_pcode": household.origin_pcode or "", "arrival_date": "2026-05-01",
-              "displacement_date": "2026-04-20", "consent_purposes": "assistance"}
-    members = [Person((m.given_name_ar or "", (m.given_name_en or "",)),
-                      (m.father_name_ar or "", (m.father_name_en or "",)),
-                      (m.grandfather_name_ar or "", (m.grandfather_name_en or "",)),
-                      (m.family_name_ar or "", (m.family_name_en or "",)),
-                      m.sex.value, m.date_of_birth, m.dob_estimated, m.relationship.value)
-               for m in household.members]
-    (new_id,) = write(db, reg.unhcr, reg.sites, [(shared, members)])
+    rows = stored_rows(household, ref=f"THIRD-{household.id}", site_code=next(iter(reg.sites)))
+    (new_id,) = write(db, reg.unhcr, reg.sites, [rows])
     copy = db.get(Household, new_id)
     assert copy is not None
     return [m.id for m in copy.members]

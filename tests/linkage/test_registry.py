@@ -15,7 +15,7 @@ from havens.linkage.features import COMPARISONS
 from havens.linkage.models import CandidatePair, Decision, HouseholdMerge, IndividualMerge
 from havens.orgs.permissions import Principal
 from havens.people.models import Household, Individual
-from tests.linkage.conftest import Registry, share, write
+from tests.linkage.conftest import Registry, share, stored_rows, write
 
 NAMES = ("given_name", "family_name", "father_name", "_ar", "_en")
 
@@ -243,21 +243,9 @@ def test_incremental_run_scores_only_new_pairs(db: Session, registry: Registry,
 
 def _register_again(db: Session, registry: Registry, households: list[Household]) -> list[int]:
     """Register ``households`` again for UNHCR-L from their stored rows (as a second agency)."""
-    from havens.people.generator import Person
-
-    again = []
-    for h in households:
-        shared = {"household_ref": f"AGAIN-{h.id}", "site_code": next(iter(registry.sites)),
-                  "origin_pcode": h.origin_pcode or "", "arrival_date": "2026-05-01",
-                  "displacement_date": "2026-04-20", "consent_purposes": "assistance"}
-        members = [Person((m.given_name_ar or "", (m.given_name_en or "",)),
-                          (m.father_name_ar or "", (m.father_name_en or "",)),
-                          (m.grandfather_name_ar or "", (m.grandfather_name_en or "",)),
-                          (m.family_name_ar or "", (m.family_name_en or "",)),
-                          m.sex.value, m.date_of_birth, m.dob_estimated, m.relationship.value)
-                   for m in h.members]
-        again.append((shared, members))
-    return write(db, registry.unhcr, registry.sites, again)
+    site = next(iter(registry.sites))
+    return write(db, registry.unhcr, registry.sites,
+                 [stored_rows(h, ref=f"AGAIN-{h.id}", site_code=site) for h in households])
 
 
 def test_incremental_pairs_are_the_full_runs_pairs_of_new_records(

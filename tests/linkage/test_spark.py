@@ -101,6 +101,15 @@ def test_levels_follow_the_case_order() -> None:
     assert "l." not in str(comparisons) and "x_father" not in str(comparisons)
 
 
+def _two_lists(registry: Path, folder: Path) -> tuple[Path, Path]:
+    """The registry cut in two lists (its first 799 records, and the rest) for linking."""
+    lines = registry.read_text(encoding="utf-8").splitlines()
+    a, b = folder / "a.csv", folder / "b.csv"
+    a.write_text("\n".join(lines[:800]) + "\n", encoding="utf-8")
+    b.write_text("\n".join([lines[0], *lines[800:]]) + "\n", encoding="utf-8")
+    return a, b
+
+
 spark = pytest.mark.skipif(on_postgres, reason="files only: runs once, in the SQLite pass")
 
 
@@ -129,10 +138,7 @@ def test_spark_dedupe_gives_the_duckdb_clusters(registry: Path, tmp_path: Path) 
 @spark
 def test_spark_link_gives_the_duckdb_pairs(registry: Path, tmp_path: Path) -> None:
     pytest.importorskip("pyspark")
-    lines = registry.read_text(encoding="utf-8").splitlines()
-    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
-    a.write_text("\n".join(lines[:800]) + "\n", encoding="utf-8")
-    b.write_text("\n".join([lines[0], *lines[800:]]) + "\n", encoding="utf-8")
+    a, b = _two_lists(registry, tmp_path)
     model = tmp_path / "link-model.json"
     duck = runner.invoke(app, ["link", str(a), str(b), "--out", str(tmp_path / "d.csv"),
                                "--model", str(model)])
@@ -150,10 +156,7 @@ def test_spark_link_gives_the_duckdb_pairs(registry: Path, tmp_path: Path) -> No
 def test_spark_link_trains_the_model_duckdb_trains(registry: Path, tmp_path: Path) -> None:
     """Without a model file each engine trains its own, in link mode: the same model."""
     pytest.importorskip("pyspark")
-    lines = registry.read_text(encoding="utf-8").splitlines()
-    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
-    a.write_text("\n".join(lines[:800]) + "\n", encoding="utf-8")
-    b.write_text("\n".join([lines[0], *lines[800:]]) + "\n", encoding="utf-8")
+    a, b = _two_lists(registry, tmp_path)
     models = {}
     for engine in ("duckdb", "spark"):
         models[engine] = tmp_path / f"{engine}.json"
