@@ -7,7 +7,7 @@
 Both engines deduplicate the same file, each training its own model (the Spark engine counts
 the comparison patterns on Spark, then fits by EM on the driver). Printed: each engine's time,
 precision/recall/F1 against the generator's truth, and **pair agreement** — of the record pairs
-that either engine puts in one cluster, the share that both do (issue 5's target: ≥ 99.9 %).
+that either engine puts in one cluster, the share that both do (the target: ≥ 99.9 %).
 Clusters also compared as a whole (identical clusters / all clusters). On one machine Spark
 costs more than DuckDB (a JVM, shuffles to local disk): it pays on a real cluster, for
 registries DuckDB cannot hold.

@@ -45,14 +45,21 @@ def _record(db: Session, model: type[Individual] | type[Household], record_id: i
     return found
 
 
+def _point(db: Session, model: type[Individual] | type[Household], what: str, record_id: int,
+           into_id: int) -> None:
+    """Point ``record_id`` at ``into_id``, which is kept and must itself still count."""
+    merged = _record(db, model, record_id, what)
+    kept = _record(db, model, into_id, what)
+    if kept.id == merged.id or kept.merged_into_id is not None:
+        article = "An" if what[0] in "aeiou" else "A"
+        raise Conflict(f"{article} {what} is merged into another one that still counts.",
+                       field=f"{what}_id")
+    merged.merged_into_id = kept.id
+
+
 def mark_merged(db: Session, *, individual_id: int, into_id: int) -> None:
     """The individual ``individual_id`` is the same person as ``into_id``, which is kept."""
-    merged = _record(db, Individual, individual_id, "individual")
-    kept = _record(db, Individual, into_id, "individual")
-    if kept.id == merged.id or kept.merged_into_id is not None:
-        raise Conflict("An individual is merged into another one that still counts.",
-                       field="individual_id")
-    merged.merged_into_id = kept.id
+    _point(db, Individual, "individual", individual_id, into_id)
 
 
 def clear_merged(db: Session, *, individual_id: int) -> None:
@@ -62,12 +69,7 @@ def clear_merged(db: Session, *, individual_id: int) -> None:
 
 def mark_household_merged(db: Session, *, household_id: int, into_id: int) -> None:
     """Every member of ``household_id`` was merged into members of ``into_id``, which is kept."""
-    merged = _record(db, Household, household_id, "household")
-    kept = _record(db, Household, into_id, "household")
-    if kept.id == merged.id or kept.merged_into_id is not None:
-        raise Conflict("A household is merged into another one that still counts.",
-                       field="household_id")
-    merged.merged_into_id = kept.id
+    _point(db, Household, "household", household_id, into_id)
 
 
 def clear_household_merged(db: Session, *, household_id: int) -> None:
