@@ -11,7 +11,8 @@ recognised by:
    ODK Central's ``household-member-given_name``), case and spacing, or a known alias.
 
 A KoboToolbox XLSX export keeps each repeat group on its own sheet, linked to the submission by
-``_parent_index``; the member rows are joined with their household's fields here.
+``_parent_index``, an ODK ZIP export in a CSV file linked by ``PARENT_KEY`` to the submission's
+``KEY`` (``havens.people.odk_zip``); the member rows are joined with their household's here.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import Any
 from havens.exceptions import ValidationFailed
 from havens.people.columns import cells_of
 from havens.people.fields import COLUMNS, EXTRA_COLUMNS, text_of
+from havens.people.odk_zip import csv_members
 
 KNOWN_COLUMNS: frozenset[str] = frozenset(COLUMNS) | frozenset(EXTRA_COLUMNS)
 
@@ -62,8 +64,10 @@ HXL_TAGS: tuple[tuple[str, frozenset[str], str], ...] = (
     ("#beneficiary", frozenset({"document", "type"}), "document_type"),
     ("#beneficiary", frozenset({"document", "code"}), "document_number"),
 )
-#: Columns of a Kobo/ODK submission that identify it (used when there is no household_ref).
-SUBMISSION_KEYS = ("_uuid", "_submission__uuid", "meta/instanceid", "key", "parent_key")
+#: A Kobo/ODK submission's ids as ``header_key`` gives them (``meta/instanceID``: ``instanceid``).
+SUBMISSION_KEYS = ("_uuid", "_submission__uuid", "instanceid", "parent_key", "key")
+#: (submission's id, repeat's pointer at it) of a Kobo XLSX export, of an ODK CSV export.
+_LINKS = (("_index", "_parent_index"), ("key", "parent_key"))
 
 _HXL_TAG = re.compile(r"^\s*#[a-z][a-z0-9_]*(\s*\+\s*[a-z][a-z0-9_]*)*\s*$", re.IGNORECASE)
 
@@ -87,16 +91,19 @@ class ReadResult:
 
 
 def read_tables(data: bytes, filename: str) -> list[Table]:
-    if data[:4] == b"PK\x03\x04" or filename.lower().endswith((".xlsx", ".xlsm")):
-        return _read_xlsx(data)
+    if data[:4] == b"PK\x03\x04" or filename.lower().endswith((".xlsx", ".xlsm", ".zip")):
+        members = csv_members(data, filename)  # None: an XLSX workbook
+        if members is None:
+            return _read_xlsx(data)
+        return [_read_csv(content, name, f"{name} in {filename}") for name, content in members]
     return [_read_csv(data)]
 
 
-def _read_csv(data: bytes) -> Table:
+def _read_csv(data: bytes, name: str = "csv", where: str = "The file") -> Table:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = data.decode("cp1256")  # Arabic Windows, what older Excel saves
+        text = data.decode("cp1256")  # Arabic Windows, what older Excel saves (any byte)
     sample = text[:4096]
     try:
         dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
@@ -105,8 +112,8 @@ def _read_csv(data: bytes) -> Table:
     reader = csv.reader(io.StringIO(text, newline=""), dialect)
     rows = list(reader)
     if not rows:
-        raise ValidationFailed("The file is empty.", field="file")
-    return _table("csv", rows)
+        raise ValidationFailed(f"{where} is empty.", field="file")
+    return _table(name, rows)
 
 
 def _read_xlsx(data: bytes) -> list[Table]:
@@ -198,8 +205,7 @@ def _columns(table: Table, mapping: dict[str, str]) -> dict[int, str]:
             name = hxl_column(table.hxl[index])
         if name is None and header:
             key = header_key(header)
-            name = key if key in KNOWN_COLUMNS or key in SUBMISSION_KEYS or key in (
-                "_index", "_parent_index") else None
+            name = key if key in KNOWN_COLUMNS or key in _IDS else None
         if name is not None and name not in found.values():
             found[index] = name
     return found
@@ -236,14 +242,18 @@ class _Layout:
 
 
 _IDS = (*SUBMISSION_KEYS, "_index", "_parent_index")
+_PARENTS = frozenset(parent for _own, parent in _LINKS)
 
 
 def _layout(data: bytes, filename: str, mapping: dict[str, str] | None) -> _Layout:
     mapping = mapping or {}
     tables = read_tables(data, filename)
     resolved = [(t, _columns(t, mapping)) for t in tables]
-    members = next(((t, c) for t, c in resolved[1:] if "_parent_index" in c.values()), None)
-    main, main_columns = resolved[0]
+    # Submissions: the table with no parent; members: the repeat with most recognised columns.
+    main, main_columns = next(((t, c) for t, c in resolved if not _PARENTS & {*c.values()}),
+                              resolved[0])
+    members = max(((t, c) for t, c in resolved if t is not main and _PARENTS & {*c.values()}),
+                  key=lambda tc: len(KNOWN_COLUMNS & {*tc[1].values()}), default=None)
     if members is None:
         used = main_columns
         ignored = [h for i, h in enumerate(main.headers) if h and i not in main_columns]
@@ -378,11 +388,11 @@ def _one(index: int) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
 
 def _join_repeat(main: Table, main_columns: dict[int, str], repeat: Table,
                  repeat_columns: dict[int, str]) -> list[tuple[int, dict[str, Any]]]:
-    submissions = {text_of(row.get("_index")): row
-                   for _n, row in _dict_rows(main, main_columns)}
+    own, parent_key = next(link for link in _LINKS if link[1] in repeat_columns.values())
+    submissions = {text_of(row.get(own)): row for _n, row in _dict_rows(main, main_columns)}
     joined = []
     for number, row in _dict_rows(repeat, repeat_columns):
-        parent = submissions.get(text_of(row.get("_parent_index")), {})
+        parent = submissions.get(text_of(row.get(parent_key)), {})
         merged = {k: v for k, v in parent.items() if text_of(v)}
         merged.update({k: v for k, v in row.items() if text_of(v) or k not in merged})
         joined.append((number, merged))
