@@ -70,7 +70,11 @@ class HouseholdCreate(BaseModel):
 
 
 class HouseholdUpdate(BaseModel):
-    model_config = ConfigDict(strict=True)
+    """The fields sent change, with the rules of registration; null clears an optional field,
+    and ``consent`` (required) refuses it. Other fields are refused by name: the site and the
+    status change through a move or a departure."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
 
     origin_pcode: str | None = Field(default=None, max_length=20)
     origin_locality: str | None = Field(default=None, max_length=200)
@@ -81,8 +85,13 @@ class HouseholdUpdate(BaseModel):
 
 
 class IndividualUpdate(BaseModel):
-    model_config = ConfigDict(strict=True)
+    """The fields sent change, with the rules of registration; null clears an optional field,
+    and the required ones (relationship, sex, date_of_birth, dob_estimated) refuse it. A date of
+    birth sent without ``dob_estimated`` is exact, as in a registration."""
 
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    relationship: Relationship | None = Field(default=None, strict=False)
     given_name_ar: str | None = Field(default=None, max_length=100)
     father_name_ar: str | None = Field(default=None, max_length=100)
     grandfather_name_ar: str | None = Field(default=None, max_length=100)
