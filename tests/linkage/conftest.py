@@ -78,7 +78,7 @@ def write(db: Session, org: Organisation, sites: dict[str, Site],
     ids = []
     for shared, members in households:
         again = {**shared, "household_ref": shared["household_ref"] + suffix,
-                 "consent_sharing": "yes"}
+                 "consent": "yes", "consent_sharing": "yes"}
         rows = [check_row(person_row(p, again, variant=variant), today=TODAY) for p in members]
         assert all(not r.problems for r in rows), [r.problems for r in rows]
         site = sites[rows[0].household["site_code"]]

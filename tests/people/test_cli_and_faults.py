@@ -114,13 +114,13 @@ def test_xlsform_is_valid_and_its_kobo_export_round_trips(real_db: RealDatabase,
     main = export.active
     assert main is not None
     main.title = "Havens household registration"
-    household_fields = ["household_ref", "site_code", "consent", "consent_sharing",
-                        "consent_purposes", "origin_pcode", "arrival_date"]
+    household_fields = ["household_ref", "site_code", "consent", "consent_given_by",
+                        "consent_sharing", "consent_purposes", "origin_pcode", "arrival_date"]
     main.append([paths[f] for f in household_fields] + ["_id", "_uuid", "_index"])
-    main.append([f"uuid:{n}" for n in ("a1",)] + [real_db.site_codes[0], "yes", "yes",
+    main.append([f"uuid:{n}" for n in ("a1",)] + [real_db.site_codes[0], "yes", "head", "yes",
                  "assistance protection", "SY070001", "2026-01-02", 1, "u-1", 1])
-    main.append(["uuid:b2", real_db.site_codes[1], "yes", "no", "", "SY070000", "2026-01-03",
-                 2, "u-2", 2])
+    main.append(["uuid:b2", real_db.site_codes[1], "yes", "guardian", "no", "", "SY070000",
+                 "2026-01-03", 2, "u-2", 2])
     members = export.create_sheet("member")
     member_fields = ["relationship", "given_name_ar", "given_name_en", "family_name_ar",
                      "sex", "dob_known", "date_of_birth", "birth_year", "specific_needs",
@@ -139,8 +139,9 @@ def test_xlsform_is_valid_and_its_kobo_export_round_trips(real_db: RealDatabase,
     assert done.exit_code == 0, done.output
     assert "imported 3 individuals in 2 new households" in done.stdout
     with session_scope(real_db.url) as db:
-        refs = set(db.scalars(select(Household.household_ref)))
-        assert refs == {"uuid:a1", "uuid:b2"}
+        givers = {ref: giver for ref, giver in db.execute(
+            select(Household.household_ref, Household.consent_given_by))}
+        assert givers == {"uuid:a1": "head", "uuid:b2": "guardian"}
         child = db.scalar(select(Individual).where(Individual.given_name_en == "Reem"))
         assert child is not None and child.dob_estimated and child.date_of_birth.year == 2018
     again = runner.invoke(app, ["people", "import", str(path), "--org", "UNHCR"])

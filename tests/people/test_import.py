@@ -150,7 +150,9 @@ def test_hxl_tagged_file_and_mapping_file(db: Session, world: World, cipher: Fie
                      "#date+arrival", "#contact+phone"])
     writer.writerow(["H1", "head", "Omar", "M", "1980-01-01", "2026-04-01", "0944 111 222"])
     writer.writerow(["H1", "child", "Sara", "F", "2019", "2026-04-01", ""])
-    report = run(db, world, cipher, out.getvalue().encode(), name="hxl.csv")
+    # HXL has no hashtag for consent: the importer confirms the form recorded it.
+    report = run(db, world, cipher, out.getvalue().encode(), name="hxl.csv",
+                 consent_recorded=True)
     assert report.written and report.individuals_created == 2, report.problems
     assert report.mapping["Prénom"] == "given_name_en"
 
@@ -158,7 +160,8 @@ def test_hxl_tagged_file_and_mapping_file(db: Session, world: World, cipher: Fie
     mapping = json.dumps({"Famille": "household_ref", "Lien": "relationship",
                           "Nom": "given_name", "Genre": "sex", "Né": "date_of_birth",
                           "Venu": "arrival_date"})
-    report = run(db, world, cipher, mapped.encode(), name="mapped.csv", mapping=mapping)
+    report = run(db, world, cipher, mapped.encode(), name="mapped.csv", mapping=mapping,
+                 consent_recorded=True)
     assert report.written and report.individuals_created == 1
     with pytest.raises(ValidationFailed):
         run(db, world, cipher, mapped.encode(), name="m2.csv",

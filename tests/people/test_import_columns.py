@@ -192,7 +192,7 @@ def test_file_rules_as_the_row_by_row_reference(
 
         batch = importing.check_cells(read.cells, default_site=site, today=TODAY,
                                       on_progress=on_progress)
-        importing.check_file(db, batch, read.numbers)
+        importing.check_file(db, batch, read.numbers, organisation_id=world.unhcr.id)
         found = [(read.numbers[index], column, reason) for index in sorted(batch.problems)
                  for column, reason in batch.problems[index]]
         expected = reference_problems(db, rows, default_site=site)

@@ -28,7 +28,8 @@ TODAY = dt.date(2026, 6, 1)
 COLUMNS = ["household_ref", "relationship", "given_name", "given_name_en", "father_name",
            "father_name_en", "family_name", "family_name_en", "sex", "date_of_birth",
            "specific_needs", "origin_pcode", "arrival_date", "displacement_date", "phone",
-           "document_type", "document_number", "consent_sharing", "consent_purposes"]
+           "document_type", "document_number", "consent", "consent_sharing",
+           "consent_purposes"]
 
 
 def row(ref: str, relationship: str, given: str, given_en: str, sex: str, born: str,
@@ -38,7 +39,7 @@ def row(ref: str, relationship: str, given: str, given_en: str, sex: str, born: 
             "family_name": "الحمّود", "family_name_en": "Al Hamoud", "sex": sex,
             "date_of_birth": born, "specific_needs": "", "origin_pcode": "SY070001",
             "arrival_date": "2025-03-02", "displacement_date": "2025-02-20", "phone": "",
-            "document_type": "", "document_number": "", "consent_sharing": "yes",
+            "document_type": "", "document_number": "", "consent": "yes", "consent_sharing": "yes",
             "consent_purposes": "assistance;protection"}
     return base | cells
 

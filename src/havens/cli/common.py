@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy.orm import Session
 
 from havens.database import session_scope
@@ -33,7 +34,9 @@ def handle_errors(func: F) -> F:
             return func(*args, **kwargs)
         except HavensError as exc:
             where = f" [{exc.field}]" if exc.field else ""
-            err_console.print(f"[bold red]error{where}:[/] {exc.message}", highlight=False)
+            # escape(): "[field]" and a message's brackets are text, not Rich markup.
+            err_console.print(f"[bold red]error{escape(where)}:[/] {escape(exc.message)}",
+                              highlight=False)
             raise typer.Exit(2) from exc
 
     return wrapper  # type: ignore[return-value]

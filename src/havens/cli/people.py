@@ -283,13 +283,17 @@ def _print_report(report: ImportReport) -> None:
 @app.command("import")
 @handle_errors
 def import_(
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV or XLSX"),
+    file: Path = typer.Argument(..., exists=True, dir_okay=False,
+                                help="CSV, XLSX, or an ODK Central/Briefcase CSV .zip"),
     site: str | None = typer.Option(None, help="Site code for rows without site_code"),
     org: str | None = ORG, as_user: str | None = AS_USER,
     skip_invalid: bool = typer.Option(False, help="Import the valid rows, skip the others"),
     mapping: Path | None = typer.Option(None, exists=True, dir_okay=False,
                                         help="JSON: file header -> canonical column"),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON"),
+    consent_recorded: bool = typer.Option(
+        False, help="The registration form recorded every household's consent (for a file "
+                    "without a consent column, or blank consent cells); audited"),
 ) -> None:
     """Import a registration file (all rows checked first; one transaction)."""
     data = file.read_bytes()
@@ -309,7 +313,8 @@ def import_(
             report = importing.import_file(
                 db, actor=_actor(db, as_user), data=data, filename=file.name, site_code=site,
                 organisation=org, mapping=mapping.read_bytes() if mapping else None,
-                skip_invalid=skip_invalid, on_progress=on_progress)
+                skip_invalid=skip_invalid, on_progress=on_progress,
+                consent_recorded=consent_recorded)
             if report.written:
                 progress.update(tasks["writing"], description="Committing")
     if as_json:

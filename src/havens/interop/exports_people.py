@@ -46,6 +46,13 @@ COLUMNS = (
     Column("origin_pcode", "#adm3+code+origin", "Sub-district of origin"),
     Column("displacement_date", "#date+displaced", "Date of displacement"),
     Column("arrival_date", "#date+arrival", "Date of arrival at the site"),
+    # Consent travels with the people: the receiving organisation imports it as recorded.
+    Column("consent", "#beneficiary+consent", "yes: the household consented to registration"),
+    Column("consent_given_by", "#beneficiary+consent+giver", "Who consented"),
+    Column("consent_sharing", "#beneficiary+consent+sharing",
+           "yes: the household consented to sharing its data with partners"),
+    Column("consent_purposes", "#beneficiary+consent+purposes",
+           "Purposes consented to, space-separated"),
 )
 
 
@@ -56,7 +63,8 @@ def _columns() -> tuple[object, ...]:
             Individual.family_name_ar, Individual.given_name_en, Individual.family_name_en,
             Individual.sex, Individual.date_of_birth, Individual.dob_estimated,
             Individual.specific_needs, Household.origin_pcode, Household.displacement_date,
-            Household.arrival_date)
+            Household.arrival_date, Household.consent_registration, Household.consent_given_by,
+            Household.consent_sharing, Household.consent_purposes)
 
 
 def _scope(actor: Principal, params: Params) -> list[object]:

@@ -1,6 +1,7 @@
 """Upload type checks: the extension names a type, and the first bytes must agree.
 
-A ``.xlsx``/``.xlsm`` is a ZIP (``PK\\x03\\x04``) holding ``[Content_Types].xml``; a ``.csv``
+A ``.xlsx``/``.xlsm`` is a ZIP (``PK\\x03\\x04``) holding ``[Content_Types].xml``; a ``.zip`` (an
+ODK Central or Briefcase export, where allowed) is a ZIP that is not a workbook; a ``.csv``
 is text — no NUL bytes, and not one of the binary formats people rename by mistake or on
 purpose (ZIP, legacy Excel, PDF, executables, images). Checked before any parser sees the file.
 """
@@ -38,6 +39,11 @@ def check_upload(filename: str, data: bytes, *, allowed: tuple[str, ...] = (".cs
                                field=field)
     if not data:
         raise ValidationFailed("The file is empty.", field=field)
+    if extension == ".zip":
+        # What is inside (CSV files only, sizes, names) is checked where it is unpacked.
+        if not data.startswith(b"PK\x03\x04"):
+            raise ValidationFailed(f"{filename} is not a ZIP file.", field=field)
+        return "zip"
     if extension in (".xlsx", ".xlsm"):
         if not data.startswith(b"PK\x03\x04"):
             raise ValidationFailed(f"{filename} is not an Excel workbook (.xlsx): save it "

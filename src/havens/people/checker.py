@@ -39,13 +39,17 @@ _KeyOrder = tuple[tuple[str, ...], Callable[[dict[str, str]], tuple[str, ...]]]
 
 
 def check_row(raw: dict[str, Any], *, today: dt.date, default_site: str | None = None,
-              cache: HouseholdCache | None = None) -> CheckedRow:
+              cache: HouseholdCache | None = None, consent_recorded: bool = False
+              ) -> CheckedRow:
     """Check one row; problems are collected in ``CheckedRow.problems``.
 
     ``cache`` (one per file) remembers the household fields already checked: the members of a
     household repeat them. A whole file is better checked with one ``RowChecker``.
+    ``consent_recorded``: consent to registration was recorded outside the row (see
+    ``rules.check_household``).
     """
-    return RowChecker(today=today, default_site=default_site, households=cache).check(raw)
+    return RowChecker(today=today, default_site=default_site, households=cache,
+                      consent_recorded=consent_recorded).check(raw)
 
 
 class RowChecker:
@@ -59,9 +63,11 @@ class RowChecker:
     """
 
     def __init__(self, *, today: dt.date, default_site: str | None = None,
-                 households: HouseholdCache | None = None) -> None:
+                 households: HouseholdCache | None = None, consent_recorded: bool = False
+                 ) -> None:
         self.today = today
         self.default_site = default_site
+        self.consent_recorded = consent_recorded
         self.households: HouseholdCache = {} if households is None else households
         #: (plain, Arabic, Latin) cells -> result, one cache per name part.
         self.parts: tuple[dict[tuple[str, str, str], PartResult], ...] = tuple(
@@ -75,7 +81,8 @@ class RowChecker:
         found = self.households.get(cells)
         if found is None:
             found = self.households[cells] = check_household(
-                dict(zip(HOUSEHOLD_CELLS, cells, strict=True)), self.today, self.default_site)
+                dict(zip(HOUSEHOLD_CELLS, cells, strict=True)), self.today, self.default_site,
+                self.consent_recorded)
         return found
 
     def check(self, raw: dict[str, Any]) -> CheckedRow:

@@ -38,6 +38,9 @@ COLUMNS: dict[str, str] = {
     "phone": "Phone number (stored encrypted).",
     "document_type": "Identity document: " + ", ".join(d.value for d in DocumentType),
     "document_number": "Identity document number (stored encrypted).",
+    "consent": "yes: the household consented to registration (required, unless the import "
+               "confirms the registration form recorded it).",
+    "consent_given_by": "Who consented: head, spouse, guardian... (free text).",
     "consent_sharing": "yes/no: consent to share data with partners for the purposes below.",
     "consent_purposes": "Purposes consented to, ';'-separated: "
                         + ", ".join(p.value for p in ConsentPurpose),
@@ -45,7 +48,7 @@ COLUMNS: dict[str, str] = {
 #: Columns accepted besides the template's: language-specific names, year of birth, flags.
 EXTRA_COLUMNS: tuple[str, ...] = (
     *(f"{part}_{lang}" for part in NAME_PARTS for lang in ("ar", "en")),
-    "birth_year", "dob_estimated", "consent", "consent_given_by",
+    "birth_year", "dob_estimated",
 )
 
 #: Each name part's plain, Arabic and Latin column.

@@ -160,6 +160,7 @@ class Generator:
                 "site_code": self.random.choice(site_codes) if site_codes else "",
                 "origin_pcode": self.random.choice(self.origins) if self.origins else "",
                 "displacement_date": displaced.isoformat(), "arrival_date": arrival.isoformat(),
+                "consent": "yes", "consent_given_by": "head",
                 "consent_sharing": self.random.choice(("yes", "no")),
                 "consent_purposes": "assistance;protection",
             }, members

@@ -22,6 +22,7 @@ from operator import is_, is_not, ne
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from havens.audit import service as audit
@@ -33,13 +34,15 @@ from havens.people.checker import RowChecker
 from havens.people.columns import CheckedColumns, check_columns
 from havens.people.crypto import FieldCipher, cipher_for
 from havens.people.fields import HOUSEHOLD_FIELDS, Problems
-from havens.people.models import PeopleImport, Relationship
+from havens.people.models import HouseholdStatus, PeopleImport, Relationship
 from havens.people.schemas import ImportProblem, ImportReport
 from havens.people.service import acting_organisation
 from havens.people.tabular import load_mapping, read_columns
-from havens.people.writer import write_columns
-from havens.zones.models import Site
+from havens.people.writer import existing_row_keys, known_households, write_columns
+from havens.zones.models import Site, SiteStatus
 
+#: The kinds of file an import reads (by name; ``orgs.uploads.check_upload`` checks content).
+IMPORT_TYPES = (".csv", ".xlsx", ".xlsm", ".zip")  # .zip: ODK Central/Briefcase CSV exports
 #: on_progress(stage, done, total): stages are "checking" and "writing".
 Progress = Callable[[str, int, int], None]
 
@@ -78,42 +81,49 @@ def import_file(
     site_code: str | None = None, organisation: str | None = None,
     mapping: bytes | str | dict[str, str] | None = None, skip_invalid: bool = False,
     cipher: FieldCipher | None = None, on_progress: Progress | None = None,
-    today: dt.date | None = None,
+    today: dt.date | None = None, consent_recorded: bool = False,
 ) -> ImportReport:
-    """Check and import one file; returns the report (also when nothing was written)."""
+    """Check and import one file; returns the report (also when nothing was written).
+
+    Each household needs its consent to registration: a ``consent`` cell (yes), or
+    ``consent_recorded``, the importer's statement that the registration form recorded it
+    (kept in the import's audit record).
+    """
     with _collector_paused():
         return _import_file(db, actor=actor, data=data, filename=filename, site_code=site_code,
                             organisation=organisation, mapping=mapping,
                             skip_invalid=skip_invalid, cipher=cipher, on_progress=on_progress,
-                            today=today)
+                            today=today, consent_recorded=consent_recorded)
 
 
 def _import_file(
     db: Session, *, actor: Principal, data: bytes, filename: str, site_code: str | None,
     organisation: str | None, mapping: bytes | str | dict[str, str] | None,
     skip_invalid: bool, cipher: FieldCipher | None, on_progress: Progress | None,
-    today: dt.date | None,
+    today: dt.date | None, consent_recorded: bool,
 ) -> ImportReport:
     org = acting_organisation(db, actor=actor, action="people.import", organisation=organisation)
     columns = load_mapping(mapping)
     digest = fingerprint(data)
-    previous = db.scalar(select(PeopleImport).where(PeopleImport.organisation_id == org.id,
-                                                    PeopleImport.fingerprint == digest))
+    previous = _previous_import(db, organisation_id=org.id, digest=digest, filename=filename)
     if previous is not None:
-        return ImportReport(filename=filename, fingerprint=digest, rows=previous.rows,
-                            valid_rows=previous.rows - len(previous.skipped_rows), problems=[],
-                            skipped_rows=list(previous.skipped_rows), written=False,
-                            already_imported=True)
+        return previous
     default_site = site_code.strip().upper() if site_code else None
     if default_site and db.scalar(select(Site.id).where(Site.code == default_site)) is None:
         raise ValidationFailed(f"No site with code {site_code}.", field="site_code")
     read = read_columns(data, filename, columns)
     if not read.numbers:
         raise ValidationFailed("The file has no data rows.", field="file")
+    if not consent_recorded and not any(read.cells.get("consent", ())):
+        raise ValidationFailed(
+            "The file records no consent to registration. Add a 'consent' column (yes for "
+            "each household that consented), or confirm that your registration form recorded "
+            "every household's consent (--consent-recorded).", field="consent")
 
     batch = check_cells(read.cells, default_site=default_site, today=today or dt.date.today(),
-                        on_progress=on_progress)
-    sites = check_file(db, batch, read.numbers)
+                        on_progress=on_progress, consent_recorded=consent_recorded)
+    known_keys: set[str] = set()
+    sites = check_file(db, batch, read.numbers, organisation_id=org.id, known_keys=known_keys)
     bad = sorted(batch.problems)
     problems = [ImportProblem(row=read.numbers[index], column=column, reason=reason)
                 for index in bad for column, reason in batch.problems[index]]
@@ -130,8 +140,16 @@ def _import_file(
     record = PeopleImport(organisation_id=org.id, fingerprint=digest, filename=filename[:300],
                           rows=len(read), households_created=0, individuals_created=0,
                           skipped_rows=report.skipped_rows, imported_by_user_id=actor.user_id)
-    db.add(record)
-    db.flush()
+    try:
+        with db.begin_nested():
+            db.add(record)
+            db.flush()
+    except IntegrityError:  # the same file, imported at the same moment by another session
+        previous = _previous_import(db, organisation_id=org.id, digest=digest,
+                                    filename=filename)
+        if previous is None:
+            raise
+        return previous
     done = 0
 
     def advance(count: int) -> None:
@@ -144,7 +162,7 @@ def _import_file(
         on_progress("writing", 0, len(batch))
     result = write_columns(db, batch=batch, organisation_id=org.id, sites=sites,
                            cipher=cipher or cipher_for(), import_id=record.id,
-                           on_progress=advance)
+                           on_progress=advance, known_keys=known_keys)
     record.households_created = result.households_created
     record.individuals_created = result.individuals_created
     report.written = True
@@ -152,7 +170,7 @@ def _import_file(
     report.individuals_created = result.individuals_created
     report.rows_already_present = result.rows_already_present
     record.report = {"problems": len(problems), "rows_already_present":
-                     result.rows_already_present}
+                     result.rows_already_present, "consent_recorded": consent_recorded}
     db.flush()
     audit.record(db, actor=actor, action="people.import", object_type="people_import",
                  object_id=record.id, detail={
@@ -161,18 +179,35 @@ def _import_file(
                      "skipped_rows": len(report.skipped_rows),
                      "households_created": result.households_created,
                      "individuals_created": result.individuals_created,
-                     "rows_already_present": result.rows_already_present})
+                     "rows_already_present": result.rows_already_present,
+                     # The importer's word for the consent of households without a consent cell.
+                     "consent_recorded": consent_recorded})
     if result.individuals_created >= ANALYZE_AFTER:
         # The planner would otherwise plan the people counts for the tables as they were.
         refresh_statistics(db, ["households", "individuals", "movements"])
     return report
 
 
+def _previous_import(db: Session, *, organisation_id: int, digest: str, filename: str
+                     ) -> ImportReport | None:
+    """The report of this file's import by the organisation, if it was imported before."""
+    previous = db.scalar(select(PeopleImport).where(
+        PeopleImport.organisation_id == organisation_id, PeopleImport.fingerprint == digest))
+    if previous is None:
+        return None
+    return ImportReport(filename=filename, fingerprint=digest, rows=previous.rows,
+                        valid_rows=previous.rows - len(previous.skipped_rows), problems=[],
+                        skipped_rows=list(previous.skipped_rows), written=False,
+                        already_imported=True)
+
+
 def check_cells(cells: dict[str, list[str]], *, default_site: str | None, today: dt.date,
-                on_progress: Progress | None = None) -> CheckedColumns:
+                on_progress: Progress | None = None, consent_recorded: bool = False
+                ) -> CheckedColumns:
     """Every row checked on its own (column by column, a slice of rows at a time)."""
     count = len(next(iter(cells.values()), []))
-    checker = RowChecker(today=today, default_site=default_site)
+    checker = RowChecker(today=today, default_site=default_site,
+                         consent_recorded=consent_recorded)
     batch = CheckedColumns.empty()
     step = _CHECK_STEP
     for start in range(0, count, step):
@@ -185,12 +220,16 @@ def check_cells(cells: dict[str, list[str]], *, default_site: str | None, today:
     return batch
 
 
-def check_file(db: Session, batch: CheckedColumns, numbers: list[int]) -> dict[str, Site]:
+def check_file(db: Session, batch: CheckedColumns, numbers: list[int], *,
+               organisation_id: int, known_keys: set[str] | None = None) -> dict[str, Site]:
     """The rules across rows and against the database; returns the sites named by code.
 
     Their problems are added to ``batch.problems`` after each row's own, in this order: a
-    row repeated exactly, unknown site and P-code, then (for rows without problems so far)
-    household fields that differ from the household's first row, and a second head.
+    row repeated exactly, unknown or closed site and unknown P-code, a household the
+    organisation registered before that the row cannot join (see ``_joining_problems``),
+    then (for rows without problems so far) household fields that differ from the
+    household's first row, and a second head. ``known_keys`` receives the row keys already
+    in the database (those rows are skipped when writing).
     """
     problems = batch.problems
     refs, households, keys = batch.refs, batch.households, batch.row_keys
@@ -217,6 +256,8 @@ def check_file(db: Session, batch: CheckedColumns, numbers: list[int]) -> dict[s
     if faults:
         for index in compress(rows, map(faults.__contains__, map(id, households))):
             problems.setdefault(index, []).extend(faults[id(households[index])])
+    _joining_problems(db, batch, numbers, organisation_id=organisation_id,
+                      known_keys=set() if known_keys is None else known_keys)
 
     eligible = list(filterfalse(problems.__contains__, rows))
     eligible_refs = list(map(refs.__getitem__, eligible))
@@ -240,6 +281,49 @@ def check_file(db: Session, batch: CheckedColumns, numbers: list[int]) -> dict[s
     return sites
 
 
+def _joining_problems(db: Session, batch: CheckedColumns, numbers: list[int], *,
+                      organisation_id: int, known_keys: set[str]) -> None:
+    """Rows that would join a household the organisation registered before, and may not.
+
+    A later export of the same form brings new members of households already registered;
+    they join them. A row may not join one at another site (a move is recorded, not
+    imported), one no longer present, one merged into another registration, or bring a
+    second head. Rows already in the database (``known_keys``, filled here) are skipped
+    when writing and not checked.
+    """
+    keys = list(filter(None, batch.row_keys))
+    if keys:
+        known_keys.update(existing_row_keys(db, organisation_id=organisation_id, keys=keys))
+    problems, refs = batch.problems, batch.refs
+    new_rows = [index for index in range(len(batch))
+                if index not in problems and batch.row_keys[index] not in known_keys]
+    known = known_households(db, organisation_id=organisation_id,
+                             refs=list({refs[index] for index in new_rows}))
+    if not known:
+        return
+    kin = batch.members["relationship"]
+    for index in new_rows:
+        household = known.get(refs[index])
+        if household is None:
+            continue
+        ref, number = refs[index], household.registration_number
+        site = batch.households[index]["site_code"]
+        if household.merged:
+            found = [("household_ref", f"household {ref} ({number}) was merged into another "
+                                       "registration; add members there")]
+        elif household.status != HouseholdStatus.present.value:
+            found = [("household_ref", f"household {ref} ({number}) is {household.status}, "
+                                       "no longer at its site")]
+        elif site != household.site_code:
+            found = [("site_code", f"household {ref} ({number}) is registered at site "
+                                   f"{household.site_code}; a move is recorded, not imported")]
+        elif kin[index] is Relationship.head and household.has_head:
+            found = [("relationship", f"household {ref} ({number}) already has a head")]
+        else:
+            continue
+        problems.setdefault(index, []).extend(found)
+
+
 def _first_rows(keys: Sequence[str], rows: Sequence[int]) -> dict[str, int]:
     """Each key's first row (of ``rows``, the rows the keys are of)."""
     return dict(zip(reversed(keys), reversed(rows), strict=True))
@@ -252,6 +336,8 @@ def _place_problems(household: dict[str, Any], sites: dict[str, Site],
     code, pcode = household["site_code"], household["origin_pcode"]
     if code and code not in sites:
         found.append(("site_code", f"no site with code {code}"))
+    elif code and sites[code].status != SiteStatus.open:
+        found.append(("site_code", f"site {code} is {sites[code].status.value}, not open"))
     if pcode and pcode not in levels:
         found.append(("origin_pcode", f"unknown P-code {pcode}"))
     elif pcode and levels[pcode] != 3:

@@ -27,7 +27,6 @@ from havens.people.schemas import (
 
 router = APIRouter(tags=["people"])
 
-_UPLOAD_TYPES = (".csv", ".xlsx", ".xlsm")
 
 
 def _cipher(settings: AppSettings) -> FieldCipher:
@@ -100,6 +99,9 @@ def import_file(
     skip_invalid: Annotated[bool, Form()] = False,
     mapping: Annotated[str | None, Form(max_length=20_000,
                                         description="JSON: file header -> column")] = None,
+    consent_recorded: Annotated[bool, Form(
+        description="The registration form recorded every household's consent (for files "
+                    "without a consent column, or blank consent cells)")] = False,
 ) -> ImportReport:
     """Import a registration file; the report lists every bad row (nothing is written unless
     all rows are valid, or with skip_invalid only the valid ones)."""
@@ -107,10 +109,10 @@ def import_file(
     IMPORTS.check(actor, "import")
     max_bytes = settings.max_upload_mb * 1024 * 1024
     data = file.file.read(max_bytes + 1)
-    check_upload(filename, data, allowed=_UPLOAD_TYPES, max_bytes=max_bytes)
+    check_upload(filename, data, allowed=importing.IMPORT_TYPES, max_bytes=max_bytes)
     return importing.import_file(db, actor=actor, data=data, filename=filename,
                                  site_code=site_code, mapping=mapping, skip_invalid=skip_invalid,
-                                 cipher=_cipher(settings))
+                                 cipher=_cipher(settings), consent_recorded=consent_recorded)
 
 
 @router.get("/people/zones/{zone_id}/occupancy", response_model=occupancy.ZoneOccupancy)

@@ -33,12 +33,15 @@ KindResult = tuple[Relationship | None, Sex | None, Problems]
 BirthResult = tuple[dt.date | None, bool, Problems]
 
 
-def check_household(raw: dict[str, str], today: dt.date, default_site: str | None
-                    ) -> HouseholdResult:
+def check_household(raw: dict[str, str], today: dt.date, default_site: str | None,
+                    consent_recorded: bool = False) -> HouseholdResult:
     """A household's fields from its cells (``HOUSEHOLD_CELLS``), and their problems.
 
-    Households differ in their combination of cells more than in each cell: the dates and the
-    consent cells are each checked once per distinct value (``_day``, ``_consent``).
+    Consent to registration is the ``consent`` cell; a blank cell is a problem unless
+    ``consent_recorded`` says consent was recorded elsewhere (the API's consent field, an
+    importer confirming that the registration form recorded it). Households differ in their
+    combination of cells more than in each cell: the dates and the consent cells are each
+    checked once per distinct value (``_day``, ``_consent``).
     """
     get = raw.get
     problems: Problems = []
@@ -52,7 +55,7 @@ def check_household(raw: dict[str, str], today: dt.date, default_site: str | Non
     if arrival and displacement and displacement > arrival:
         problems.append(("displacement_date", "is after the arrival date"))
     sharing, purposes, found = _consent(get("consent", ""), get("consent_sharing", ""),
-                                        get("consent_purposes", ""))
+                                        get("consent_purposes", ""), consent_recorded)
     problems += found
     household = {
         "site_code": site_code, "origin_pcode": get("origin_pcode", "").upper() or None,
@@ -81,14 +84,17 @@ def _day(column: str, value: str, today: dt.date) -> tuple[dt.date | None, Probl
 
 
 @lru_cache(maxsize=4_096)
-def _consent(consent: str, sharing: str, purposes_text: str
+def _consent(consent: str, sharing: str, purposes_text: str, recorded: bool
              ) -> tuple[bool, tuple[str, ...], Problems]:
-    """Consent to registration (required if given), to sharing, and its purposes.
+    """Consent to registration (yes, or ``recorded`` elsewhere), to sharing, and its purposes.
 
     Cached: the returned problems are the caller's to copy, not to change.
     """
     problems: Problems = []
-    if consent:
+    if not consent and not recorded:
+        problems.append(("consent", "is required: yes when the household consented to "
+                                    "registration"))
+    elif consent:
         try:
             if not parse_yes_no(consent, "consent"):
                 problems.append(("consent", "registration without consent is not recorded"))

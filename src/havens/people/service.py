@@ -192,7 +192,7 @@ def register_household(
     today = today or dt.date.today()
     rows = []
     for index in range(len(data.members)):
-        row = check_row(_member_row(data, index), today=today)
+        row = check_row(_member_row(data, index), today=today, consent_recorded=True)
         if row.problems:
             column, reason = row.problems[0]
             raise ValidationFailed(f"Member {index + 1}: {column} {reason}.",

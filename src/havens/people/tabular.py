@@ -63,6 +63,10 @@ HXL_TAGS: tuple[tuple[str, frozenset[str], str], ...] = (
     ("#contact", frozenset({"phone"}), "phone"),
     ("#beneficiary", frozenset({"document", "type"}), "document_type"),
     ("#beneficiary", frozenset({"document", "code"}), "document_number"),
+    ("#beneficiary", frozenset({"consent"}), "consent"),
+    ("#beneficiary", frozenset({"consent", "giver"}), "consent_given_by"),
+    ("#beneficiary", frozenset({"consent", "sharing"}), "consent_sharing"),
+    ("#beneficiary", frozenset({"consent", "purposes"}), "consent_purposes"),
 )
 #: A Kobo/ODK submission's ids as ``header_key`` gives them (``meta/instanceID``: ``instanceid``).
 SUBMISSION_KEYS = ("_uuid", "_submission__uuid", "instanceid", "parent_key", "key")

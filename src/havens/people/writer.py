@@ -33,11 +33,13 @@ from havens.people.models import (
     Movement,
     MovementKind,
     RegistrationSequence,
+    Relationship,
 )
 from havens.zones.models import Site
 
-__all__ = ["WriteResult", "allocate_numbers", "existing_households", "existing_row_keys",
-           "insert_rows", "registration_number", "write_columns", "write_rows"]
+__all__ = ["KnownHousehold", "WriteResult", "allocate_numbers", "existing_households",
+           "existing_row_keys", "insert_rows", "known_households", "registration_number",
+           "write_columns", "write_rows"]
 
 # Core tables, not ORM entities: columns of values become one executemany or COPY (the ORM's
 # bulk path splits rows into many statements).
@@ -116,6 +118,32 @@ def existing_households(db: Session, *, organisation_id: int, refs: Sequence[str
                 (organisation_id,), refs) if ref is not None}
 
 
+@dataclass(frozen=True)
+class KnownHousehold:
+    """A household an organisation registered before, as a new file's rows meet it."""
+
+    registration_number: str
+    site_code: str
+    status: str
+    merged: bool
+    has_head: bool
+
+
+def known_households(db: Session, *, organisation_id: int, refs: Sequence[str]
+                     ) -> dict[str, KnownHousehold]:
+    """household_ref -> its state, for the organisation's households among ``refs``."""
+    marker = _marker(db)
+    return {ref: KnownHousehold(number, code, status, merged is not None, bool(heads))
+            for ref, number, code, status, merged, heads in _matching(
+                db, "SELECT h.household_ref, h.registration_number, s.code, h.status, "
+                "h.merged_into_id, (SELECT COUNT(*) FROM individuals i WHERE i.household_id = "
+                f"h.id AND i.relationship = '{Relationship.head.value}' "
+                "AND i.merged_into_id IS NULL) "
+                f"FROM {_HOUSEHOLDS.name} h JOIN sites s ON s.id = h.site_id "
+                f"WHERE h.organisation_id = {marker} AND h.household_ref {{match}}",
+                (organisation_id,), refs)}
+
+
 def _marker(db: Session) -> str:
     return "?" if db.connection().dialect.paramstyle == "qmark" else "%s"
 
@@ -147,16 +175,20 @@ def write_columns(
     import_id: int | None = None,
     consent_at: dt.datetime | None = None,
     on_progress: Callable[[int], None] | None = None,
+    known_keys: set[str] | None = None,
 ) -> WriteResult:
     """Insert the rows' households (new ones) and members; rows already imported are skipped.
 
     Members are written household by household (households in the order of their first row),
-    each household's members in the rows' order.
+    each household's members in the rows' order. Members joining a household registered
+    before are counted in its arrival. ``known_keys``: the row keys already in the database,
+    when the caller has looked them up.
     """
     result = WriteResult()
     count = len(batch)
     keys = list(filter(None, batch.row_keys))
-    known = existing_row_keys(db, organisation_id=organisation_id, keys=keys) if keys else set()
+    known = known_keys if known_keys is not None else (
+        existing_row_keys(db, organisation_id=organisation_id, keys=keys) if keys else set())
     if known:
         batch = batch.take([index for index, key in enumerate(batch.row_keys)
                             if not (key and key in known)])
@@ -204,8 +236,22 @@ def write_columns(
     _insert_members(db, batch, list(map(households.__getitem__, refs)),
                     organisation_id=organisation_id, cipher=cipher, now=now,
                     on_progress=on_progress)
+    new_refs = {ref for refs_at_site in by_site.values() for ref in refs_at_site}
+    for ref in distinct:
+        if ref not in new_refs:
+            _count_in_arrival(db, household_id=households[ref][0], joining=sizes[ref])
     result.individuals_created = len(batch)
     return result
+
+
+def _count_in_arrival(db: Session, *, household_id: int, joining: int) -> None:
+    """Members joining a registered household arrived with it: its arrival counts them."""
+    first_arrival = db.scalar(select(Movement.id).where(
+        Movement.household_id == household_id,
+        Movement.kind == MovementKind.arrival).order_by(Movement.id).limit(1))
+    if first_arrival is not None:
+        db.execute(update(Movement).where(Movement.id == first_arrival).values(
+            individuals=Movement.individuals + joining))
 
 
 def _grouped(batch: CheckedColumns) -> CheckedColumns:

@@ -30,6 +30,12 @@ _PURPOSE_AR = {"registration": "التسجيل", "assistance": "المساعدة
                "referral": "الإحالة", "durable_solutions": "الحلول الدائمة",
                "statistics": "الإحصاء"}
 
+#: Who may consent for a household: its head, another adult member, or a child's guardian.
+_CONSENT_GIVERS = (("head", "Head of household", "رب الأسرة"),
+                   ("spouse", "Spouse of the head", "زوج/زوجة رب الأسرة"),
+                   ("other_adult", "Another adult member", "فرد بالغ آخر من الأسرة"),
+                   ("guardian", "Guardian of a child", "وصي على طفل"))
+
 
 def _q(type_: str, name: str, en: str, ar: str, **extra: str) -> dict[str, str]:
     return {"type": type_, "name": name, EN: en, AR: ar, **extra}
@@ -47,6 +53,8 @@ def survey_rows() -> list[dict[str, str]]:
         _q("select_one yes_no", "consent", "Does the household consent to registration?",
            "هل توافق الأسرة على التسجيل؟", required="yes", constraint=". = 'yes'",
            **{MSG_EN: "Registration needs consent", MSG_AR: "التسجيل يتطلب الموافقة"}),
+        _q("select_one consent_giver", "consent_given_by", "Who gave the consent?",
+           "من أعطى الموافقة؟", required="yes"),
         _q("select_one yes_no", "consent_sharing",
            "Consent to share the data with partner organisations?",
            "هل توافق على مشاركة البيانات مع المنظمات الشريكة؟", required="yes"),
@@ -98,6 +106,8 @@ def choice_rows() -> list[dict[str, str]]:
         {"list_name": "sex", "name": "M", EN: "Male", AR: "ذكر"},
         {"list_name": "sex", "name": "F", EN: "Female", AR: "أنثى"},
     ]
+    rows += [{"list_name": "consent_giver", "name": name, EN: en, AR: ar}
+             for name, en, ar in _CONSENT_GIVERS]
     rows += [{"list_name": "relationship", "name": r.value,
               EN: r.value.replace("_", " ").capitalize(), AR: _RELATIONSHIP_AR[r.value]}
              for r in Relationship]
