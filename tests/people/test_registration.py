@@ -142,3 +142,27 @@ def test_update_move_and_depart(db: Session, world: World, cipher: FieldCipher) 
     actions = list(db.scalars(select(AuditRecord.action).order_by(AuditRecord.seq)))
     assert {"people.update", "people.move", "people.depart"} <= set(actions)
     assert db.get(Household, hid) is not None
+
+
+def test_closed_or_planned_sites_take_no_registrations_or_moves(
+        db: Session, world: World, cipher: FieldCipher) -> None:
+    import datetime as dt
+
+    from havens.zones.models import SiteStatus
+
+    hid = register(db, world, cipher)
+    for status in (SiteStatus.closed, SiteStatus.planned):
+        world.sites[1].status = status
+        db.flush()
+        with pytest.raises(ValidationFailed) as refused:
+            service.register_household(db, actor=world.p(world.registrar), cipher=cipher,
+                                       data=HouseholdCreate.model_validate(
+                                           household_payload(world.sites[1])))
+        assert refused.value.field == "site_code"
+        assert refused.value.message == f"Site {world.sites[1].code} is {status.value}, not open."
+        with pytest.raises(ValidationFailed) as not_moved:
+            service.move_household(db, actor=world.p(world.registrar), household_id=hid,
+                                   data=MoveRequest(to_site_code=world.sites[1].code,
+                                                    moved_on=dt.date(2026, 1, 5)),
+                                   cipher=cipher)
+        assert not_moved.value.field == "to_site_code"

@@ -16,7 +16,7 @@ from havens.orgs.models import Organisation
 from havens.orgs.permissions import Principal, require
 from havens.orgs.policy import personal_data_organisation, require_may
 from havens.people.models import Household
-from havens.zones.models import Site
+from havens.zones.models import Site, SiteStatus
 
 
 def personal_organisation(actor: Principal) -> int:
@@ -57,6 +57,16 @@ def site_by_code(db: Session, *, code: str, field: str = "site_code") -> Site:
     site = db.scalar(select(Site).where(Site.code == code.strip().upper()))
     if site is None:
         raise NotFound(f"No site with code {code}.", field=field)
+    return site
+
+
+def open_site_by_code(db: Session, *, code: str, field: str = "site_code") -> Site:
+    """A site that takes people: registrations and moves into a planned or closed one are
+    refused (a closed site has no capacity; a planned one no services yet)."""
+    site = site_by_code(db, code=code, field=field)
+    if site.status != SiteStatus.open:
+        raise ValidationFailed(f"Site {site.code} is {site.status.value}, not open.",
+                               field=field)
     return site
 
 

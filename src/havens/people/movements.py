@@ -18,7 +18,7 @@ from havens.database import utcnow
 from havens.exceptions import Conflict, ValidationFailed
 from havens.geo import service as geo_service
 from havens.orgs.permissions import Principal, require
-from havens.people.access import entitled_household, site_by_code
+from havens.people.access import entitled_household, open_site_by_code, site_by_code
 from havens.people.crypto import FieldCipher, cipher_for
 from havens.people.merges import counting_members, household_reads
 from havens.people.models import (
@@ -76,7 +76,7 @@ def move_household(db: Session, *, actor: Principal, household_id: int, data: Mo
                    cipher: FieldCipher | None = None) -> HouseholdRead:
     """Relocate a present household to another site (within Havens)."""
     household = _movable(db, actor=actor, household_id=household_id, moved_on=data.moved_on)
-    target = site_by_code(db, code=data.to_site_code, field="to_site_code")
+    target = open_site_by_code(db, code=data.to_site_code, field="to_site_code")
     if target.id == household.site_id:
         raise ValidationFailed("The household is already at that site.", field="to_site_code")
     db.add(Movement(household_id=household.id, kind=MovementKind.relocation,

@@ -33,6 +33,7 @@ from havens.people import names
 from havens.people.access import acting_organisation as acting_organisation
 from havens.people.access import entitled_household as entitled_household
 from havens.people.access import personal_organisation as personal_organisation
+from havens.people.access import open_site_by_code
 from havens.people.access import site_by_code as site_by_code
 from havens.people.crypto import FieldCipher, cipher_for, normalise_document, normalise_phone
 from havens.people.merges import household_reads, individual_merged_into, not_merged
@@ -183,7 +184,7 @@ def register_household(
         raise ValidationFailed("Registration needs the household's consent.",
                                field="consent.registration")
     cipher = cipher or cipher_for()
-    site = site_by_code(db, code=data.site_code)
+    site = open_site_by_code(db, code=data.site_code)
     if data.origin_pcode:
         geo_service.check_pcodes(db, pcodes=[data.origin_pcode], level=3, field="origin_pcode")
     if data.household_ref is None:
