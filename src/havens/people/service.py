@@ -32,8 +32,8 @@ from havens.orgs.permissions import Principal, require
 from havens.people import names
 from havens.people.access import acting_organisation as acting_organisation
 from havens.people.access import entitled_household as entitled_household
-from havens.people.access import personal_organisation as personal_organisation
 from havens.people.access import open_site_by_code
+from havens.people.access import personal_organisation as personal_organisation
 from havens.people.access import site_by_code as site_by_code
 from havens.people.crypto import FieldCipher, cipher_for, normalise_document, normalise_phone
 from havens.people.merges import household_reads, individual_merged_into, not_merged
