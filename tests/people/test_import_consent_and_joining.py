@@ -126,8 +126,33 @@ def test_a_later_export_adds_members_and_counts_them_in_the_arrival(
     household = db.scalars(select(Household)).one()
     assert len(db.scalars(select(Individual).where(
         Individual.household_id == household.id)).all()) == 2
-    arrival = db.scalars(select(Movement).where(Movement.kind == MovementKind.arrival)).one()
-    assert arrival.individuals == 2
+    # The child arrives the day the registration learns of her: the household's own arrival,
+    # perhaps published already, is not rewritten.
+    arrivals = db.execute(select(Movement.moved_on, Movement.individuals, Movement.site_id)
+                          .where(Movement.kind == MovementKind.arrival)
+                          .order_by(Movement.id)).all()
+    assert [tuple(a) for a in arrivals] == [(dt.date(2026, 4, 1), 1, world.sites[0].id),
+                                            (TODAY, 1, world.sites[0].id)]
+
+
+def test_rows_already_imported_are_not_judged_again(db: Session, world: World,
+                                                    cipher: FieldCipher) -> None:
+    """A later export repeats every earlier submission: rules that changed since (a site
+    closed, consent now required) judge only the new rows."""
+    here, there = world.sites[0], world.sites[1]
+    old = [member("O-1", "head", "أحمد", here.code)[:-2]]
+    assert run(db, world, cipher, as_csv(old, HEADER[:-2]), "old.csv",
+               consent_recorded=True).written
+    here.status = SiteStatus.closed
+    db.flush()
+    later = [[*old[0], "", ""], member("O-2", "head", "خالد", there.code)]
+    report = run(db, world, cipher, as_csv(later), "later.csv")
+    assert report.problems == [] and report.written
+    assert (report.rows_already_present, report.individuals_created) == (1, 1)
+    # A new row at the closed site is judged, and refused.
+    report = run(db, world, cipher, as_csv([*later, member("O-3", "head", "عمر", here.code)]),
+                 "latest.csv")
+    assert problems(report) == [(4, "site_code", f"site {here.code} is closed, not open")]
 
 
 def test_rows_cannot_join_a_household_elsewhere_gone_merged_or_with_a_head(
@@ -250,3 +275,26 @@ def test_the_same_file_imported_at_the_same_moment_lands_once(
     again = run(db, world, cipher, data, "race.csv")
     assert again.already_imported and not again.written and len(calls) == 2
     assert len(db.scalars(select(Individual)).all()) == 1
+
+
+def test_consent_to_registration_is_not_withdrawn_by_an_update(
+        client: TestClient, world: World, token_for, db: Session, cipher: FieldCipher) -> None:
+    run(db, world, cipher, as_csv([member("W-1", "head", "أحمد", world.sites[0].code)]),
+        "w.csv")
+    household = db.scalars(select(Household)).one()
+    refused = client.patch(f"/api/v1/households/{household.id}",
+                           headers=token_for(world.registrar),
+                           json={"consent": {"registration": False}})
+    assert refused.status_code == 422 and "consent.registration" in refused.text
+    db.refresh(household)
+    assert household.consent_registration
+
+
+def test_a_mapping_file_that_is_not_utf8_or_too_deep_is_refused(
+        db: Session, world: World, cipher: FieldCipher) -> None:
+    data = as_csv([member("M-1", "head", "أحمد", world.sites[0].code)])
+    for mapping, reason in ((json.dumps({"العائلة": "household_ref"}, ensure_ascii=False)
+                             .encode("cp1256"), "UTF-8"), (b"[" * 20_000, "flat JSON")):
+        with pytest.raises(ValidationFailed) as refused:
+            run(db, world, cipher, data, "m.csv", mapping=mapping)  # type: ignore[arg-type]
+        assert refused.value.field == "mapping" and reason in refused.value.message

@@ -131,7 +131,7 @@ class RowChecker:
 
         row = CheckedRow(household_ref=ref, household=household, member=member,
                          phone=phone_norm, document_number=doc_norm, problems=problems)
-        if not problems:
+        if ref:  # a row with problems has its key too: a file may repeat a stored row
             row.row_key = self._row_key(ref, raw)
         return row
 

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from havens.audit import service as audit
 from havens.database import refresh_statistics
-from havens.exceptions import ValidationFailed
+from havens.exceptions import Conflict, ValidationFailed
 from havens.geo.models import AdminArea
 from havens.orgs.permissions import Principal
 from havens.people.checker import RowChecker
@@ -120,14 +120,15 @@ def _import_file(
             "each household that consented), or confirm that your registration form recorded "
             "every household's consent (--consent-recorded).", field="consent")
 
-    batch = check_cells(read.cells, default_site=default_site, today=today or dt.date.today(),
+    today = today or dt.date.today()
+    batch = check_cells(read.cells, default_site=default_site, today=today,
                         on_progress=on_progress, consent_recorded=consent_recorded)
-    known_keys: set[str] = set()
-    sites = check_file(db, batch, read.numbers, organisation_id=org.id, known_keys=known_keys)
+    batch, numbers, already_present = _new_rows(db, batch, read.numbers, organisation_id=org.id)
+    sites = check_file(db, batch, numbers, organisation_id=org.id)
     bad = sorted(batch.problems)
-    problems = [ImportProblem(row=read.numbers[index], column=column, reason=reason)
+    problems = [ImportProblem(row=numbers[index], column=column, reason=reason)
                 for index in bad for column, reason in batch.problems[index]]
-    bad_rows = [read.numbers[index] for index in bad]
+    bad_rows = [numbers[index] for index in bad]
     report = ImportReport(filename=filename, fingerprint=digest, rows=len(read),
                           valid_rows=len(read) - len(bad_rows), problems=problems,
                           skipped_rows=bad_rows if skip_invalid else [], written=False,
@@ -156,13 +157,21 @@ def _import_file(
         nonlocal done
         done += count
         if on_progress:
-            on_progress("writing", done, len(batch))
+            on_progress("writing", done, len(batch) + already_present)
 
     if on_progress:
-        on_progress("writing", 0, len(batch))
-    result = write_columns(db, batch=batch, organisation_id=org.id, sites=sites,
-                           cipher=cipher or cipher_for(), import_id=record.id,
-                           on_progress=advance, known_keys=known_keys)
+        on_progress("writing", 0, len(batch) + already_present)
+    if already_present:
+        advance(already_present)
+    try:
+        result = write_columns(db, batch=batch, organisation_id=org.id, sites=sites,
+                               cipher=cipher or cipher_for(), import_id=record.id,
+                               on_progress=advance, known_keys=set(), joined_on=today)
+    except IntegrityError as exc:  # another import wrote some of these rows meanwhile
+        raise Conflict("Another import wrote some of these households or rows at the same "
+                       "moment; nothing of this file was written. Import it again.",
+                       field="file") from exc
+    result.rows_already_present += already_present
     record.households_created = result.households_created
     record.individuals_created = result.individuals_created
     report.written = True
@@ -220,16 +229,31 @@ def check_cells(cells: dict[str, list[str]], *, default_site: str | None, today:
     return batch
 
 
+def _new_rows(db: Session, batch: CheckedColumns, numbers: list[int], *, organisation_id: int
+              ) -> tuple[CheckedColumns, list[int], int]:
+    """The rows not yet in the database, their row numbers, and how many rows already are.
+
+    A later export of a form holds every earlier submission again: rows already imported are
+    set aside before the file's rules, which may have changed since they were written (a site
+    closed, consent required), so that only the new rows are judged.
+    """
+    keys = list(filter(None, batch.row_keys))
+    known = existing_row_keys(db, organisation_id=organisation_id, keys=keys) if keys else set()
+    if not known:
+        return batch, numbers, 0
+    keep = [index for index, key in enumerate(batch.row_keys) if key not in known]
+    return batch.take(keep), [numbers[index] for index in keep], len(batch) - len(keep)
+
+
 def check_file(db: Session, batch: CheckedColumns, numbers: list[int], *,
-               organisation_id: int, known_keys: set[str] | None = None) -> dict[str, Site]:
+               organisation_id: int) -> dict[str, Site]:
     """The rules across rows and against the database; returns the sites named by code.
 
     Their problems are added to ``batch.problems`` after each row's own, in this order: a
     row repeated exactly, unknown or closed site and unknown P-code, a household the
     organisation registered before that the row cannot join (see ``_joining_problems``),
     then (for rows without problems so far) household fields that differ from the
-    household's first row, and a second head. ``known_keys`` receives the row keys already
-    in the database (those rows are skipped when writing).
+    household's first row, and a second head.
     """
     problems = batch.problems
     refs, households, keys = batch.refs, batch.households, batch.row_keys
@@ -256,8 +280,7 @@ def check_file(db: Session, batch: CheckedColumns, numbers: list[int], *,
     if faults:
         for index in compress(rows, map(faults.__contains__, map(id, households))):
             problems.setdefault(index, []).extend(faults[id(households[index])])
-    _joining_problems(db, batch, numbers, organisation_id=organisation_id,
-                      known_keys=set() if known_keys is None else known_keys)
+    _joining_problems(db, batch, numbers, organisation_id=organisation_id)
 
     eligible = list(filterfalse(problems.__contains__, rows))
     eligible_refs = list(map(refs.__getitem__, eligible))
@@ -282,21 +305,16 @@ def check_file(db: Session, batch: CheckedColumns, numbers: list[int], *,
 
 
 def _joining_problems(db: Session, batch: CheckedColumns, numbers: list[int], *,
-                      organisation_id: int, known_keys: set[str]) -> None:
+                      organisation_id: int) -> None:
     """Rows that would join a household the organisation registered before, and may not.
 
     A later export of the same form brings new members of households already registered;
     they join them. A row may not join one at another site (a move is recorded, not
     imported), one no longer present, one merged into another registration, or bring a
-    second head. Rows already in the database (``known_keys``, filled here) are skipped
-    when writing and not checked.
+    second head.
     """
-    keys = list(filter(None, batch.row_keys))
-    if keys:
-        known_keys.update(existing_row_keys(db, organisation_id=organisation_id, keys=keys))
     problems, refs = batch.problems, batch.refs
-    new_rows = [index for index in range(len(batch))
-                if index not in problems and batch.row_keys[index] not in known_keys]
+    new_rows = [index for index in range(len(batch)) if index not in problems]
     known = known_households(db, organisation_id=organisation_id,
                              refs=list({refs[index] for index in new_rows}))
     if not known:

@@ -240,7 +240,8 @@ def update_household(db: Session, *, actor: Principal, household_id: int, data: 
                      ) -> HouseholdRead:
     """Change a household's own fields with the rules of registration: the origin is an admin3
     P-code (an empty one clears it), the displacement date is neither in the future nor after
-    the arrival, and consent can be changed but not emptied. Nothing changes on a refusal."""
+    the arrival, and consent can be changed but neither emptied nor withdrawn. Nothing changes
+    on a refusal."""
     require(actor, "people.register")
     household = entitled_household(db, actor=actor, household_id=household_id,
                                    action="people.register")
@@ -254,6 +255,12 @@ def update_household(db: Session, *, actor: Principal, household_id: int, data: 
     if "displacement_date" in changes:
         _check_displacement(household, changes["displacement_date"], today or dt.date.today())
     changes.pop("consent", None)
+    if data.consent is not None and not data.consent.registration:
+        # Registration stands on consent (SECURITY.md, 18): a household that withdraws it is
+        # taken off the register, not kept with its consent marked "no".
+        raise ValidationFailed("Consent to registration cannot be withdrawn by an update: a "
+                               "household that withdraws it is deregistered.",
+                               field="consent.registration")
     # From the model, not the dump: the dump leaves out the consent's defaults not sent.
     if data.consent is not None:
         household.consent_registration = data.consent.registration
@@ -402,7 +409,7 @@ def _check_one_head(db: Session, person: Individual) -> None:
                .with_for_update())
     other = db.scalar(select(Individual.id).where(
         Individual.household_id == person.household_id, Individual.id != person.id,
-        Individual.relationship == Relationship.head).limit(1))
+        Individual.relationship == Relationship.head, not_merged(Individual)).limit(1))
     if other is not None:
         raise ValidationFailed("A household has one head: change the head's relationship "
                                "first.", field="relationship")

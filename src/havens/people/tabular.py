@@ -68,8 +68,10 @@ HXL_TAGS: tuple[tuple[str, frozenset[str], str], ...] = (
     ("#beneficiary", frozenset({"consent", "sharing"}), "consent_sharing"),
     ("#beneficiary", frozenset({"consent", "purposes"}), "consent_purposes"),
 )
-#: A Kobo/ODK submission's ids as ``header_key`` gives them (``meta/instanceID``: ``instanceid``).
-SUBMISSION_KEYS = ("_uuid", "_submission__uuid", "instanceid", "parent_key", "key")
+#: A Kobo/ODK submission's ids as ``header_key`` gives them (``meta/instanceID``: ``instanceid``),
+#: in order of preference: ODK's KEY names the submission across its edits, while each edit
+#: gets a new instanceID (a household edited in Central must not come back as a new one).
+SUBMISSION_KEYS = ("_uuid", "_submission__uuid", "parent_key", "key", "instanceid")
 #: (submission's id, repeat's pointer at it) of a Kobo XLSX export, of an ODK CSV export.
 _LINKS = (("_index", "_parent_index"), ("key", "parent_key"))
 
@@ -184,9 +186,16 @@ def load_mapping(data: bytes | str | dict[str, str] | None) -> dict[str, str]:
     if data is None:
         return {}
     try:
-        mapping = data if isinstance(data, dict) else json.loads(data)
+        text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
+        mapping = text if isinstance(text, dict) else json.loads(text)
+    except UnicodeDecodeError as exc:
+        raise ValidationFailed("The mapping file is not UTF-8 text: save it as UTF-8.",
+                               field="mapping") from exc
     except json.JSONDecodeError as exc:
         raise ValidationFailed(f"The mapping is not JSON: {exc.msg}.", field="mapping") from exc
+    except RecursionError as exc:  # brackets nested thousands deep
+        raise ValidationFailed("The mapping is not a flat JSON object.",
+                               field="mapping") from exc
     if isinstance(mapping, dict) and isinstance(mapping.get("columns"), dict):
         mapping = mapping["columns"]
     if not isinstance(mapping, dict) or not all(

@@ -176,13 +176,15 @@ def write_columns(
     consent_at: dt.datetime | None = None,
     on_progress: Callable[[int], None] | None = None,
     known_keys: set[str] | None = None,
+    joined_on: dt.date | None = None,
 ) -> WriteResult:
     """Insert the rows' households (new ones) and members; rows already imported are skipped.
 
     Members are written household by household (households in the order of their first row),
     each household's members in the rows' order. Members joining a household registered
-    before are counted in its arrival. ``known_keys``: the row keys already in the database,
-    when the caller has looked them up.
+    before arrive at its site on ``joined_on`` (today by default): the day the registration
+    learnt of them, not a rewrite of the household's arrival, which may be published already.
+    ``known_keys``: the row keys already in the database, when the caller has looked them up.
     """
     result = WriteResult()
     count = len(batch)
@@ -237,21 +239,17 @@ def write_columns(
                     organisation_id=organisation_id, cipher=cipher, now=now,
                     on_progress=on_progress)
     new_refs = {ref for refs_at_site in by_site.values() for ref in refs_at_site}
-    for ref in distinct:
-        if ref not in new_refs:
-            _count_in_arrival(db, household_id=households[ref][0], joining=sizes[ref])
+    joining = [ref for ref in distinct if ref not in new_refs]
+    insert_columns(db, _MOVEMENTS, {
+        "household_id": [households[ref][0] for ref in joining],
+        "kind": Constant(MovementKind.arrival), "moved_on": Constant(joined_on or dt.date.today()),
+        "site_id": [households[ref][1] for ref in joining],
+        "individuals": list(map(sizes.__getitem__, joining)),
+        "details": Constant("members joining a registered household"),
+        "recorded_by_org_id": Constant(organisation_id), "created_at": Constant(now),
+    }, len(joining))
     result.individuals_created = len(batch)
     return result
-
-
-def _count_in_arrival(db: Session, *, household_id: int, joining: int) -> None:
-    """Members joining a registered household arrived with it: its arrival counts them."""
-    first_arrival = db.scalar(select(Movement.id).where(
-        Movement.household_id == household_id,
-        Movement.kind == MovementKind.arrival).order_by(Movement.id).limit(1))
-    if first_arrival is not None:
-        db.execute(update(Movement).where(Movement.id == first_arrival).values(
-            individuals=Movement.individuals + joining))
 
 
 def _grouped(batch: CheckedColumns) -> CheckedColumns:
