@@ -45,7 +45,10 @@ def recoverable(table: Protected, groups: Sequence[Sequence[int]] = ()) -> list[
     unknown = [(r, c) for r, row in enumerate(grid) for c, v in enumerate(row)
                if isinstance(v, str)]
     index = {cell: n for n, cell in enumerate(unknown)}
-    bounds = [(1, 4) if grid[r][c] == SUPPRESSED else (5, None) for r, c in unknown]
+    # "<5" is 1 to 4, a complement "x" 5 or more; any other mark (a figure not broken down)
+    # says nothing of its value.
+    bounds = [(1, 4) if grid[r][c] == SUPPRESSED else (5, None) if grid[r][c] == COMPLEMENT
+              else (0, None) for r, c in unknown]
     a_eq, b_eq = [], []
     for line in lines:
         *parts, total = line

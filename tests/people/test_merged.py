@@ -16,6 +16,7 @@ from havens.linkage import review
 from havens.linkage import service as linkage
 from havens.linkage.models import CandidatePair, LinkageRun
 from havens.orgs.permissions import Principal
+from havens.people import flows as people_flows
 from havens.people import merges, occupancy, service
 from havens.people.crypto import FieldCipher
 from havens.people.models import Household, Individual
@@ -108,8 +109,9 @@ def test_a_household_merged_whole_is_one_household(
         db: Session, world: World, cipher: FieldCipher) -> None:
     first, second = twice(db, world, cipher)
     reviewer = world.p(world.registrar)
-    before = occupancy.flows(db, actor=world.p(world.coordinator), start=dt.date(2025, 12, 1),
-                             end=dt.date(2025, 12, 31), zone_id=world.zone.id)
+    before = people_flows.count_flows(
+        db, actor=world.p(world.coordinator), start=dt.date(2025, 12, 1),
+        end=dt.date(2025, 12, 31), zone_id=world.zone.id)
     assert before.totals.arrivals == 6 and before.totals.arrival_households == 2
     merges_done = [linkage.confirm(db, actor=reviewer, pair_id=pair(db, a.id, b.id).id)
                    for a, b in zip(first.members, second.members, strict=True)]
@@ -123,8 +125,9 @@ def test_a_household_merged_whole_is_one_household(
     page = service.search(db, actor=reviewer, query="Fatima", cipher=cipher)
     assert page.total == 1
     # Its arrival was the kept household's: the flows count it once.
-    after = occupancy.flows(db, actor=world.p(world.coordinator), start=dt.date(2025, 12, 1),
-                            end=dt.date(2025, 12, 31), zone_id=world.zone.id)
+    after = people_flows.count_flows(
+        db, actor=world.p(world.coordinator), start=dt.date(2025, 12, 1),
+        end=dt.date(2025, 12, 31), zone_id=world.zone.id)
     assert after.totals.arrivals == 3 and after.totals.arrival_households == 1
     read = service.get_household(db, actor=reviewer, household_id=second.id, cipher=cipher)
     assert read.merged_into is not None and read.merged_into.household_id == first.id
@@ -159,8 +162,9 @@ def test_movements_count_the_members_who_count(
                                    data=MoveRequest(to_site_code=world.sites[1].code,
                                                     moved_on=dt.date(2026, 1, 5)))
     assert moved.members[2].merged_into is not None
-    flows = occupancy.flows(db, actor=world.p(world.coordinator), start=dt.date(2026, 1, 5),
-                            end=dt.date(2026, 1, 5), site_id=world.sites[1].id)
+    flows = people_flows.count_flows(
+        db, actor=world.p(world.coordinator), start=dt.date(2026, 1, 5),
+        end=dt.date(2026, 1, 5), site_id=world.sites[1].id)
     assert flows.totals.relocations_in == 2
     zone = occupancy.zone_occupancy(db, actor=world.p(world.coordinator),
                                     zone_id=world.zone.id, on=ON)

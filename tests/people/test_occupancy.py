@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy.orm import Session
 
 from havens.orgs.permissions import Principal
+from havens.people import flows as people_flows
 from havens.people import occupancy, service
 from havens.people.crypto import FieldCipher
 from havens.people.schemas import DepartRequest, HouseholdCreate, MoveRequest
@@ -87,7 +88,7 @@ def test_flows_per_day(db: Session, world: World, cipher: FieldCipher) -> None:
         to_site_code=world.sites[1].code, moved_on=dt.date(2026, 1, 21)), cipher=cipher)
 
     system = Principal.system()
-    flows = occupancy.flows(db, actor=system, zone_id=world.zone.id,
+    flows = people_flows.count_flows(db, actor=system, zone_id=world.zone.id,
                             start=dt.date(2026, 1, 11), end=dt.date(2026, 1, 22))
     day = {d.day: d for d in flows.days}
     assert day[dt.date(2026, 1, 11)].arrivals == 1 and day[dt.date(2026, 1, 11)].present == 7
@@ -100,11 +101,11 @@ def test_flows_per_day(db: Session, world: World, cipher: FieldCipher) -> None:
     assert jan21.present == 4
     assert flows.totals.arrivals == 3 and flows.totals.departures_abroad == 2
 
-    site_flows = occupancy.flows(db, actor=system, site_id=world.sites[1].id,
+    site_flows = people_flows.count_flows(db, actor=system, site_id=world.sites[1].id,
                                  start=dt.date(2026, 1, 21), end=dt.date(2026, 1, 21))
     assert site_flows.days[0].relocations_in == 4 and site_flows.days[0].relocations_out == 1
     assert site_flows.days[0].present == 4
-    masked = occupancy.flows(db, actor=world.p(world.state_viewer), zone_id=other_zone.id,
+    masked = people_flows.count_flows(db, actor=world.p(world.state_viewer), zone_id=other_zone.id,
                              start=dt.date(2026, 1, 21), end=dt.date(2026, 1, 21))
     assert masked.days[0].relocations_in == "<5"
 

@@ -11,7 +11,9 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
-from havens.interop.disclosure import SUPPRESSED, Protected, protect
+from havens.interop.disclosure import COMPLEMENT, SUPPRESSED, Protected, protect
+from havens.orgs.permissions import Principal
+from havens.people import flows as people_flows
 from havens.people import occupancy
 from havens.people import service as people_service
 from havens.people.crypto import FieldCipher
@@ -94,7 +96,55 @@ def test_site_occupancy_and_flows_are_protected_too(db: Session, world: World,
     # girls away.
     assert site.population.by_sex_age["F"]["18-59"] != 10
     arrived = dt.date(2025, 12, 3)
-    flows = occupancy.flows(db, actor=world.p(world.liaison), start=arrived,
+    flows = people_flows.count_flows(db, actor=world.p(world.liaison), start=arrived,
                             end=arrived + dt.timedelta(days=1), zone_id=world.zone.id)
     assert flows.suppressed and flows.totals.arrival_households == SUPPRESSED
     assert flows.days[0].arrivals == 19 and flows.days[0].arrival_households == SUPPRESSED
+
+
+def test_own_counts_are_shown_and_other_organisations_small_counts_withheld(
+        db: Session, world: World, cipher: FieldCipher) -> None:
+    """A registrar or coordinator sees its own organisation's registrations as they are; a
+    small count that includes another organisation's people is protected as for anyone."""
+    _zone(db, world, cipher)  # UNHCR's households
+    visitors = [member(relationship="head", sex="M", date_of_birth="1990-02-02", phone=None,
+                       document_type=None, document_number=None),
+                member(relationship="spouse", sex="F", date_of_birth="1992-02-02", phone=None,
+                       document_type=None, document_number=None)]
+    people_service.register_household(
+        db, actor=world.p(world.other_registrar), cipher=cipher,
+        data=HouseholdCreate.model_validate(household_payload(
+            world.sites[1], household_ref="S-1", members=visitors)))
+
+    mine = occupancy.zone_occupancy(db, actor=world.p(world.coordinator),
+                                    zone_id=world.zone.id, on=ON)
+    first, second = (s.population for s in mine.sites[:2])
+    # Site 1 is UNHCR's alone: its 2 girls are shown to UNHCR as they are.
+    assert first.by_sex_age["F"]["0-4"] == 2 and first.individuals == 12
+    # Site 2 holds UNHCR's 7 men and SARC's couple: its people are given, not broken down;
+    # the zone's women of 18-59 (10 of site 1 and SARC's one) are withheld, and what would
+    # give them away.
+    assert second.individuals == 9 and second.by_sex_age["F"]["18-59"] == occupancy.SHARED
+    assert mine.population.by_sex_age["F"]["18-59"] == COMPLEMENT and mine.suppressed
+    assert recoverable(_as_table(mine), occupancy._SEX_GROUPS) == []
+    theirs = occupancy.zone_occupancy(db, actor=world.p(world.other_registrar),
+                                      zone_id=world.zone.id, on=ON)
+    assert theirs.sites[0].population.by_sex_age["F"]["0-4"] == occupancy.SHARED
+    assert recoverable(_as_table(theirs), occupancy._SEX_GROUPS) == []
+    assert occupancy.site_occupancy(db, actor=world.p(world.other_registrar),
+                                    site_id=world.sites[0].id, on=ON
+                                    ).population.by_sex_age["F"]["0-4"] == SUPPRESSED
+    # The operator sees every count.
+    assert not occupancy.zone_occupancy(db, actor=Principal.system(), zone_id=world.zone.id,
+                                        on=ON).suppressed
+
+    arrived = dt.date.fromisoformat(household_payload(world.sites[1])["arrival_date"])
+    moved = people_flows.count_flows(db, actor=world.p(world.coordinator), start=arrived,
+                                     end=arrived, zone_id=world.zone.id)
+    # 19 UNHCR arrivals and SARC's 2 on one day: the day's count is not UNHCR's alone, but 21
+    # is no small count; SARC's own view of the same day is the same figure.
+    assert moved.totals.arrivals == 21
+    assert people_flows.count_flows(db, actor=world.p(world.other_registrar), start=arrived,
+                                    end=arrived, zone_id=world.zone.id).totals.arrivals == 21
+    present = occupancy.zones_present(db, actor=world.p(world.coordinator))
+    assert present[world.zone.id] == 21

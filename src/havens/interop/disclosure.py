@@ -27,7 +27,7 @@ withheld to protect others.
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -229,23 +229,22 @@ class _Moves:
             pattern[self.total_col] = change
         return {c: v for c, v in pattern.items() if v}
 
-    def candidates(self, cell: Cell) -> list[dict[Cell, int]]:
+    def candidates(self, cell: Cell) -> Iterator[dict[Cell, int]]:
         """Every move that changes ``cell``: a row pattern in the cell's row and the opposite
         in another row, or the same in the totals row (``rows``), which holds the columns'
-        totals."""
+        totals. Lazily: a witness is usually found among the first few."""
         r, c = cell
-        result = []
         for pattern in self.patterns:
             if c not in pattern:
                 continue
+            here = {(r, k): v for k, v in pattern.items()}
             for other in range(self.rows + 1):
                 if other == r:
                     continue
                 sign = 1 if self.rows in (r, other) else -1
-                move = {(r, k): v for k, v in pattern.items()}
+                move = dict(here)
                 move.update({(other, k): sign * v for k, v in pattern.items()})
-                result.append(move)
-        return result
+                yield move
 
     @staticmethod
     def _fits(move: dict[Cell, int], grid: list[list[int]], states: dict[Cell, int]) -> bool:

@@ -111,8 +111,10 @@ class Household(Base):
         # registrations of the same household by one organisation cannot both land.
         UniqueConstraint("organisation_id", "household_ref",
                          name="uq_households_organisation_id_household_ref"),
-        # Households present per site, merged ones left out, from the index alone.
-        Index("ix_households_site_status", "site_id", "status", "merged_into_id"),
+        # Households present per site, merged ones left out, and the registering
+        # organisation's share (disclosure control), from the index alone.
+        Index("ix_households_site_status", "site_id", "status", "merged_into_id",
+              "organisation_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -151,9 +153,10 @@ class Individual(Base):
         UniqueConstraint("organisation_id", "row_key",
                          name="uq_individuals_organisation_id_row_key"),
         # Occupancy: an index-only scan per site gives sex and age group of those present
-        # (merged_into_id last: merged rows are few, filtered in the index, not the table).
+        # (merged_into_id: merged rows are few, filtered in the index, not the table), and
+        # the registering organisation's share of each count (disclosure control).
         Index("ix_individuals_occupancy", "site_id", "present", "sex", "date_of_birth",
-              "merged_into_id"),
+              "merged_into_id", "organisation_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

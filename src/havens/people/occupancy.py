@@ -1,12 +1,8 @@
-"""Occupancy and flows per site, per zone and per day — aggregates only, computed in SQL.
+"""Occupancy per site and per zone — aggregates only, computed in SQL.
 
 *Present population* is who is registered as present now, by sex and age group (ages on the
 reference date), each person once: a registration merged into another (a confirmed duplicate,
-``havens.people.merges``) is not counted, and neither are the movements of a household merged
-into another (its arrival was the kept household's). *Flows* count arrivals, departures by
-destination type (``abroad`` apart: it is what the zones exist to prevent) and relocations per
-day, from the movements table; the present population of each day is the running balance of
-those movements.
+``havens.people.merges``) is not counted. Flows per day are in ``havens.people.flows``.
 
 Disclosure control: callers without personal-data rights of their own (``people.personal``,
 see ``havens.orgs.policy.sees_aggregates_only``) see counts of 1 to 4 as ``"<5"`` (primary
@@ -14,8 +10,10 @@ suppression), and enough other cells withheld as ``"x"`` (secondary suppression,
 ``havens.interop.disclosure.protect``) that no ``"<5"`` can be worked out from the totals
 published beside it: a zone is published as one table — sites × (sex × age group) with each
 site's women, men and total, and the zone's totals — so the rule sees every line a reader could
-subtract along. In flows, the running ``present`` balance of each day is withheld whenever any
-count of the period is, since the difference of two days' balances is that day's net movement.
+subtract along. Callers with personal-data rights see the counts of their own organisation's
+registrations as they are; a small count that includes other organisations' people is withheld
+from them as from anyone (the rule of the exports, ``havens.interop.exports_zones``). Only the
+operator (system) sees every count.
 """
 
 from __future__ import annotations
@@ -23,24 +21,27 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import Select, and_, case, func, literal, select, union_all
+from sqlalchemy import Select, case, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
-from havens.exceptions import NotFound, ValidationFailed
-from havens.interop.disclosure import COMPLEMENT, protect, protect_column
+from havens.exceptions import NotFound
+from havens.interop.disclosure import (
+    COMPLEMENT,
+    THRESHOLD,
+    protect,
+    protect_column,
+)
 from havens.orgs.permissions import Principal, require
-from havens.orgs.policy import sees_aggregates_only
+from havens.orgs.policy import personal_data_organisation, sees_aggregates_only
 from havens.people.merges import not_merged
 from havens.people.models import (
-    DestinationType,
     Household,
     HouseholdStatus,
     Individual,
-    Movement,
-    MovementKind,
     Sex,
 )
 from havens.zones.capacity import FIGURE_COLUMNS, site_capacity, zone_capacity
@@ -50,6 +51,9 @@ AGE_GROUPS: tuple[tuple[str, int, int | None], ...] = (
     ("0-4", 0, 5), ("5-11", 5, 12), ("12-17", 12, 18), ("18-59", 18, 60), ("60+", 60, None),
 )
 SUPPRESSED = "<5"
+#: A site's sex × age figures not broken down for this caller: the site is shared with other
+#: organisations (its people and households are given; the zone's figures add them up).
+SHARED = "shared"
 Count = int | str
 
 
@@ -83,25 +87,6 @@ class ZoneOccupancy(BaseModel):
     sites: list[SiteOccupancy]
 
 
-class DayFlow(BaseModel):
-    day: dt.date
-    arrivals: Count
-    arrival_households: Count
-    departures: dict[str, Count]
-    departures_abroad: Count
-    relocations_in: Count
-    relocations_out: Count
-    present: Count
-
-
-class Flows(BaseModel):
-    start: dt.date
-    end: dt.date
-    suppressed: bool
-    days: list[DayFlow]
-    totals: DayFlow
-
-
 def _years_before(day: dt.date, years: int) -> dt.date:
     try:
         return day.replace(year=day.year - years)
@@ -117,7 +102,7 @@ def age_group_expression(on: dt.date) -> Any:
     return case(*whens, else_=AGE_GROUPS[-1][0])
 
 
-def _suppress(value: int, on: bool) -> Count:
+def suppressed(value: int, on: bool) -> Count:
     return SUPPRESSED if on and 0 < value < 5 else value
 
 
@@ -129,18 +114,30 @@ _SEX_GROUPS = [[i for i, (s, _g) in enumerate(_SEX_AGE) if s == sex] for sex in 
 
 
 def _population_rows(cells_by_row: Sequence[dict[tuple[str, str], int]],
-                     households: Sequence[int], suppress: bool
-                     ) -> tuple[list[Population], Population]:
+                     households: Sequence[int], suppress: bool,
+                     own: _OwnRows | None = None) -> tuple[list[Population], Population, bool]:
     """The populations of the rows (sites) and of their total (the zone), protected together
-    as one table: what is withheld in one cannot be recovered from the others."""
+    as one table: what is withheld in one cannot be recovered from the others. With ``own``
+    (the caller's organisation's share of the same rows), a count wholly the caller's own is
+    never suppressed. The flag says whether anything was withheld."""
     grid = [[cells.get(key, 0) for key in _SEX_AGE] for cells in cells_by_row]
-    table = protect(grid, suppress=suppress, groups=_SEX_GROUPS)
-    shown_households, household_total = protect_column(list(households), suppress=suppress)
+    exempt = household_exempt = None
+    if own is not None:
+        exempt = [[value == own_cells.get(key, 0) for key, value in zip(_SEX_AGE, row,
+                                                                        strict=True)]
+                  for row, own_cells in zip(grid, own.people, strict=True)]
+        household_exempt = [value == mine for value, mine in zip(households, own.households,
+                                                                 strict=True)]
+    table = protect(grid, suppress=suppress, groups=_SEX_GROUPS, exempt=exempt)
+    shown_households, household_total = protect_column(list(households), suppress=suppress,
+                                                       exempt=household_exempt)
     rows = [_population(table.cells[r], table.group_totals[r], table.row_totals[r],
                         shown_households[r]) for r in range(len(grid))]
     total = _population(table.column_totals, table.group_column_totals, table.total,
                         household_total)
-    return rows, total
+    withheld = bool(table.primary or table.secondary) or any(
+        not isinstance(value, int) for value in (*shown_households, household_total))
+    return rows, total, withheld
 
 
 def _population(cells: Sequence[Count], by_sex: Sequence[Count], individuals: Count,
@@ -166,10 +163,35 @@ def _use(individuals: Count, capacity: int | None) -> float | None:
 _Q = TypeVar("_Q", bound="Select[*tuple[Any, ...]]")
 
 
-def _counts(db: Session, on: dt.date, *, zone_id: int | None = None, site_id: int | None = None
-            ) -> tuple[dict[int, dict[tuple[str, str], int]], dict[int, int]]:
+@dataclass
+class _Counts:
+    """People present per site (by sex and age group) and households present per site."""
+
+    people: dict[int, dict[tuple[str, str], int]] = field(
+        default_factory=lambda: defaultdict(dict))
+    households: dict[int, int] = field(default_factory=dict)
+
+    @staticmethod
+    def rows(counts: _Counts | None, site_ids: Sequence[int]) -> _OwnRows | None:
+        """The counts of these sites, one row each in their order (for a table)."""
+        if counts is None:
+            return None
+        return _OwnRows([counts.people.get(i, {}) for i in site_ids],
+                        [counts.households.get(i, 0) for i in site_ids])
+
+
+@dataclass
+class _OwnRows:
+    """The caller's organisation's share of a table's rows (sites)."""
+
+    people: list[dict[tuple[str, str], int]]
+    households: list[int]
+
+
+def _counts(db: Session, on: dt.date, *, zone_id: int | None = None, site_id: int | None = None,
+            own_org: int | None = None) -> tuple[_Counts, _Counts | None]:
     """People present per site, sex and age group; households present per site — of one zone
-    or one site.
+    or one site; with ``own_org``, also that organisation's share of each count.
 
     One range count per sex and age group (UNION ALL, one round trip): each is a contiguous
     slice of the covering index (site, present, sex, date of birth, then the merge pointer that
@@ -178,8 +200,14 @@ def _counts(db: Session, on: dt.date, *, zone_id: int | None = None, site_id: in
     ids: hundreds of camps would be hundreds of bound parameters in each of the ten counts
     (240 ms a call on the demo's largest zone, most of it building and parsing the SQL), and
     SQLite does not use the index range under ``IN (subquery)`` (3 s at a million people).
+    The organisation ends both indexes, so its share is counted from them too.
     """
-    people: dict[int, dict[tuple[str, str], int]] = defaultdict(dict)
+    counts, own = _Counts(), (_Counts() if own_org is not None else None)
+
+    def share(model: type[Individual] | type[Household]) -> Any:
+        if own_org is None:
+            return literal(0)
+        return func.coalesce(func.sum(case((model.organisation_id == own_org, 1), else_=0)), 0)
 
     def scoped(query: _Q, model: type[Individual] | type[Household]) -> _Q:
         if site_id is not None:
@@ -197,15 +225,32 @@ def _counts(db: Session, on: dt.date, *, zone_id: int | None = None, site_id: in
                 conditions.append(Individual.date_of_birth <= _years_before(on, low))
             parts.append(scoped(select(Individual.site_id, literal(sex.value).label("sex"),
                                        literal(label).label("age_group"),
-                                       func.count().label("n")), Individual)
+                                       func.count().label("n"),
+                                       share(Individual).label("own")), Individual)
                          .where(*conditions).group_by(Individual.site_id))
-    for site, sex_value, label, count in db.execute(union_all(*parts)):
-        people[site][(sex_value, label)] = int(count)
-    households = {site: int(n) for site, n in db.execute(
-        scoped(select(Household.site_id, func.count()), Household)
-        .where(Household.status == HouseholdStatus.present, not_merged(Household))
-        .group_by(Household.site_id))}
-    return people, households
+    for site, sex_value, label, count, mine in db.execute(union_all(*parts)):
+        counts.people[site][(sex_value, label)] = int(count)
+        if own is not None:
+            own.people[site][(sex_value, label)] = int(mine)
+    for site, count, mine in db.execute(
+            scoped(select(Household.site_id, func.count(), share(Household)), Household)
+            .where(Household.status == HouseholdStatus.present, not_merged(Household))
+            .group_by(Household.site_id)):
+        counts.households[site] = int(count)
+        if own is not None:
+            own.households[site] = int(mine)
+    return counts, own
+
+
+def disclosure_for(actor: Principal) -> tuple[bool, int | None]:
+    """(aggregates only, own organisation): outsiders get suppressed aggregates; a caller with
+    personal-data rights sees its own organisation's counts (the second item) as they are, the
+    others protected; the operator sees every count (no own organisation needed)."""
+    if actor.is_system:
+        return False, None
+    if sees_aggregates_only(actor):
+        return True, None
+    return False, personal_data_organisation(actor)
 
 
 def zone_occupancy(db: Session, *, actor: Principal, zone_id: int, on: dt.date | None = None
@@ -216,17 +261,18 @@ def zone_occupancy(db: Session, *, actor: Principal, zone_id: int, on: dt.date |
     if zone is None:
         raise NotFound("No such zone.", field="zone_id")
     on = on or dt.date.today()
-    suppress = sees_aggregates_only(actor)
-    people, households = _counts(db, on, zone_id=zone_id)
-    if suppress:
+    aggregates_only, own_org = disclosure_for(actor)
+    counts, own = _counts(db, on, zone_id=zone_id, own_org=own_org)
+    if aggregates_only:
         # Outsiders get the zone as a whole: a site-by-site table of a camp cluster is mostly
         # small cells, and protecting hundreds of them together withholds nearly everything
         # (and costs minutes). The zone's own sex × age table is protected on its own.
         zone_cells: dict[tuple[str, str], int] = defaultdict(int)
-        for cells in people.values():
+        for cells in counts.people.values():
             for key, value in cells.items():
                 zone_cells[key] += value
-        _rows, total = _population_rows([dict(zone_cells)], [sum(households.values())], True)
+        _rows, total, _withheld = _population_rows([dict(zone_cells)],
+                                                   [sum(counts.households.values())], True)
         capacity = zone_capacity(db, zone_id=zone_id)
         return ZoneOccupancy(
             zone_id=zone.id, zone_code=zone.code, on=on, suppressed=True, population=total,
@@ -234,8 +280,12 @@ def zone_occupancy(db: Session, *, actor: Principal, zone_id: int, on: dt.date |
     # The columns the rows need, not Site objects (hundreds of camps in a zone).
     sites = db.execute(select(Site.id, Site.code, Site.name_en, *FIGURE_COLUMNS)
                        .where(Site.zone_id == zone_id).order_by(Site.code)).all()
-    populations, total = _population_rows([people.get(s.id, {}) for s in sites],
-                                          [households.get(s.id, 0) for s in sites], suppress)
+    if own is None:  # the operator
+        populations, total, withheld = _population_rows(
+            [counts.people.get(s.id, {}) for s in sites],
+            [counts.households.get(s.id, 0) for s in sites], False)
+    else:
+        populations, total, withheld = _protect_shared([s.id for s in sites], counts, own)
     site_rows = []
     for site, population in zip(sites, populations, strict=True):
         capacity = site_capacity(site)
@@ -244,21 +294,89 @@ def zone_occupancy(db: Session, *, actor: Principal, zone_id: int, on: dt.date |
             capacity=capacity, capacity_use=_use(population.individuals, capacity)))
     capacity = zone_capacity(db, zone_id=zone_id)
     return ZoneOccupancy(
-        zone_id=zone.id, zone_code=zone.code, on=on, suppressed=suppress, population=total,
+        zone_id=zone.id, zone_code=zone.code, on=on, suppressed=withheld, population=total,
         capacity=capacity, capacity_use=_use(total.individuals, capacity), sites=site_rows)
+
+
+def _protect_shared(site_ids: Sequence[int], counts: _Counts, own: _Counts
+                    ) -> tuple[list[Population], Population, bool]:
+    """A zone's table for a caller with personal-data rights, fast on hundreds of sites.
+
+    A site registered by the caller's organisation alone is shown as it is. Of a site shared
+    with other organisations only its people and households are shown (protected as one
+    column whose total is the shared sites' together); its sex × age cells are ``SHARED``, and
+    the shared sites' sex × age table is protected as one row. The zone adds the two parts.
+    Protecting the site-by-site table cell by cell instead took minutes on a camp cluster of
+    hundreds of small shared sites (SECURITY.md). The flag says whether anything is withheld.
+    """
+    def cells_of(part: _Counts, sites: Sequence[int]) -> list[int]:
+        return [sum(part.people.get(i, {}).get(key, 0) for i in sites) for key in _SEX_AGE]
+
+    def people_of(part: _Counts, site: int) -> int:
+        return sum(part.people.get(site, {}).values())
+
+    shared = [i for i in site_ids if (people_of(counts, i), counts.households.get(i, 0))
+              != (people_of(own, i), own.households.get(i, 0))]
+    solely = list(filter(set(site_ids).difference(shared).__contains__, site_ids))
+    rows = {site: _exact(cells_of(counts, [site]), counts.households.get(site, 0))
+            for site in solely}
+
+    part, own_part = cells_of(counts, shared), cells_of(own, shared)
+    table = protect([part], groups=_SEX_GROUPS, keep_row_totals=True,
+                    exempt=[[a == b for a, b in zip(part, own_part, strict=True)]])
+    people = [people_of(counts, i) for i in shared]
+    homes = [counts.households.get(i, 0) for i in shared]
+    shown_people, people_total = protect_column(people, exempt=[
+        n == people_of(own, i) for n, i in zip(people, shared, strict=True)])
+    if people_total == COMPLEMENT:
+        # The column needed its total withheld, but the zone publishes it (the row above
+        # keeps it): the shared sites' people are then not given one by one.
+        shown_people = [SHARED] * len(shared)
+    shown_homes, homes_part = protect_column(homes, exempt=[
+        n == own.households.get(i, 0) for n, i in zip(homes, shared, strict=True)])
+    for site, individuals, households in zip(shared, shown_people, shown_homes, strict=True):
+        rows[site] = _population([SHARED] * len(_SEX_AGE), [SHARED] * len(_SEX_GROUPS),
+                                 individuals, households)
+
+    def plus(known: int, added: Count) -> Count:
+        """A zone figure: own sites' ``known`` plus the shared sites' part, or a mark that is
+        true of the sum ("<5" is 1-4, "x" 5 or more; else only ``SHARED``)."""
+        if isinstance(added, int):
+            return known + added
+        if known == 0 or added == COMPLEMENT:
+            return added
+        return COMPLEMENT if known >= THRESHOLD - 1 else SHARED
+
+    known = cells_of(counts, solely)
+    known_homes = sum(counts.households.get(i, 0) for i in solely)
+    total = _population(
+        [plus(k, shown) for k, shown in zip(known, table.cells[0], strict=True)],
+        [plus(sum(known[c] for c in group), shown)
+         for group, shown in zip(_SEX_GROUPS, table.group_totals[0], strict=True)],
+        plus(sum(known), table.row_totals[0]), plus(known_homes, homes_part))
+    return [rows[site] for site in site_ids], total, bool(shared)
+
+
+def _exact(cells: Sequence[int], households: int) -> Population:
+    """A population shown as it is."""
+    return _population(list(cells), [sum(cells[c] for c in group) for group in _SEX_GROUPS],
+                       sum(cells), households)
 
 
 def zones_present(db: Session, *, actor: Principal) -> dict[int, Count]:
     """People present in each zone now, in one grouped count (the overview's figure): small
-    counts suppressed for callers who see aggregates only. Zones with nobody are left out."""
+    counts suppressed, unless wholly the caller's own. Zones with nobody are left out."""
     require(actor, "people.aggregate")
-    suppress = sees_aggregates_only(actor)
-    rows = db.execute(select(Site.zone_id, func.count(Individual.id))
+    aggregates_only, own_org = disclosure_for(actor)
+    mine = (literal(0) if own_org is None else func.coalesce(func.sum(case(
+        (Individual.organisation_id == own_org, 1), else_=0)), 0))
+    rows = db.execute(select(Site.zone_id, func.count(Individual.id), mine)
                       .join(Site, Site.id == Individual.site_id)
                       .where(Individual.present.is_(True), not_merged(Individual),
                              Site.zone_id.is_not(None))
                       .group_by(Site.zone_id))
-    return {int(zone_id or 0): _suppress(int(n), suppress) for zone_id, n in rows}
+    return {int(zone_id or 0): suppressed(int(n), aggregates_only or (
+        own_org is not None and int(n) != int(own))) for zone_id, n, own in rows}
 
 
 def site_occupancy(db: Session, *, actor: Principal, site_id: int, on: dt.date | None = None
@@ -267,113 +385,12 @@ def site_occupancy(db: Session, *, actor: Principal, site_id: int, on: dt.date |
     site = db.get(Site, site_id)
     if site is None:
         raise NotFound("No such site.", field="site_id")
-    suppress = sees_aggregates_only(actor)
-    people, households = _counts(db, on or dt.date.today(), site_id=site.id)
-    _rows, population = _population_rows([people.get(site.id, {})],
-                                         [households.get(site.id, 0)], suppress)
+    aggregates_only, own_org = disclosure_for(actor)
+    counts, own = _counts(db, on or dt.date.today(), site_id=site.id, own_org=own_org)
+    _rows, population, _withheld = _population_rows(
+        [counts.people.get(site.id, {})], [counts.households.get(site.id, 0)],
+        aggregates_only or own is not None, _Counts.rows(own, [site.id]))
     capacity = site_capacity(site)
     return SiteOccupancy(site_id=site.id, site_code=site.code, name_en=site.name_en,
                          population=population, capacity=capacity,
                          capacity_use=_use(population.individuals, capacity))
-
-
-def flows(db: Session, *, actor: Principal, start: dt.date, end: dt.date,
-          zone_id: int | None = None, site_id: int | None = None) -> Flows:
-    """Arrivals, departures (by destination) and relocations per day, for a zone or a site."""
-    require(actor, "people.aggregate")
-    if end < start or (end - start).days > 366:
-        raise ValidationFailed("The period must end after it starts and last at most a year.",
-                               field="end")
-    if (zone_id is None) == (site_id is None):
-        raise ValidationFailed("Name a zone or a site.", field="zone_id")
-    if site_id is not None:
-        if db.get(Site, site_id) is None:
-            raise NotFound("No such site.", field="site_id")
-        inside = select(Site.id).where(Site.id == site_id)
-    else:
-        if db.get(Zone, zone_id) is None:
-            raise NotFound("No such zone.", field="zone_id")
-        inside = select(Site.id).where(Site.zone_id == zone_id)
-    suppress = sees_aggregates_only(actor)
-    people = func.coalesce(func.sum(Movement.individuals), 0)
-    entering = and_(Movement.kind == MovementKind.relocation, Movement.to_site_id.in_(inside),
-                    Movement.site_id.not_in(inside))
-    leaving_by_relocation = and_(Movement.kind == MovementKind.relocation,
-                                 Movement.site_id.in_(inside),
-                                 Movement.to_site_id.not_in(inside))
-    from_here = and_(Movement.site_id.in_(inside), Movement.kind != MovementKind.relocation)
-    signed = case((entering, Movement.individuals),
-                  (Movement.kind == MovementKind.arrival, Movement.individuals),
-                  else_=-Movement.individuals)
-    # A household merged into another: its movements are the kept household's, counted there.
-    merged_away = select(Household.id).where(~not_merged(Household))
-    relevant = ((from_here | entering | leaving_by_relocation)
-                & Movement.household_id.not_in(merged_away))
-    balance = int(db.scalar(select(func.coalesce(func.sum(signed), 0))
-                            .where(relevant, Movement.moved_on < start)) or 0)
-    per_day: dict[dt.date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    rows = db.execute(
-        select(Movement.moved_on, Movement.kind, Movement.destination_type,
-               case((entering, "in"), else_="out").label("direction"), func.count(), people)
-        .where(relevant, Movement.moved_on >= start, Movement.moved_on <= end)
-        .group_by(Movement.moved_on, Movement.kind, Movement.destination_type, "direction"))
-    for day, kind, destination, direction, households, individuals in rows:
-        cell = per_day[day]
-        if kind == MovementKind.arrival:
-            cell["arrivals"] += individuals
-            cell["arrival_households"] += households
-        elif kind == MovementKind.departure:
-            cell[f"departure:{DestinationType(destination).value}"] += individuals
-        else:
-            cell[f"relocations_{direction}"] += individuals
-    cells: list[dict[str, int]] = []
-    balances: list[int] = []
-    day = start
-    while day <= end:
-        cell = per_day.get(day, {})
-        departed = sum(v for k, v in cell.items() if k.startswith("departure:"))
-        balance += (cell.get("arrivals", 0) + cell.get("relocations_in", 0) - departed
-                    - cell.get("relocations_out", 0))
-        cells.append(dict(cell))
-        balances.append(balance)
-        day += dt.timedelta(days=1)
-    days, totals = _protected_days(start, end, cells, balances, suppress)
-    return Flows(start=start, end=end, suppressed=suppress, days=days, totals=totals)
-
-
-_FLOW_COLUMNS = ["arrivals", "arrival_households",
-                 *[f"departure:{d.value}" for d in DestinationType],
-                 "relocations_in", "relocations_out"]
-
-
-def _protected_days(start: dt.date, end: dt.date, cells: list[dict[str, int]],
-                    balances: list[int], suppress: bool) -> tuple[list[DayFlow], DayFlow]:
-    """Days × flow columns protected as one table with the period's totals. Households that
-    arrived are their own column (it has no published relation to the individuals)."""
-    people_cols = [c for c in _FLOW_COLUMNS if c != "arrival_households"]
-    people = protect([[cell.get(c, 0) for c in people_cols] for cell in cells],
-                     suppress=suppress)
-    households, households_total = protect_column(
-        [cell.get("arrival_households", 0) for cell in cells], suppress=suppress)
-    withheld = any(not isinstance(v, int) for row in people.cells for v in row) or any(
-        not isinstance(v, int) for v in households)
-    days = []
-    for index, balance in enumerate(balances):
-        shown = dict(zip(people_cols, people.cells[index], strict=True))
-        shown["arrival_households"] = households[index]
-        present: Count = COMPLEMENT if withheld and balance >= 5 else _suppress(balance,
-                                                                               suppress)
-        days.append(_day_flow(start + dt.timedelta(days=index), shown, present))
-    total = dict(zip(people_cols, people.column_totals, strict=True))
-    total["arrival_households"] = households_total
-    return days, _day_flow(end, total, _suppress(balances[-1] if balances else 0, suppress))
-
-
-def _day_flow(day: dt.date, cell: dict[str, Count], present: Count) -> DayFlow:
-    return DayFlow(
-        day=day, arrivals=cell.get("arrivals", 0),
-        arrival_households=cell.get("arrival_households", 0),
-        departures={d.value: cell.get(f"departure:{d.value}", 0) for d in DestinationType},
-        departures_abroad=cell.get(f"departure:{DestinationType.abroad.value}", 0),
-        relocations_in=cell.get("relocations_in", 0),
-        relocations_out=cell.get("relocations_out", 0), present=present)

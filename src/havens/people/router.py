@@ -11,6 +11,7 @@ from havens.api_types import ObjectId
 from havens.orgs.dependencies import AppSettings, CurrentPrincipal, DbSession
 from havens.orgs.ratelimit import IMPORTS
 from havens.orgs.uploads import check_upload
+from havens.people import flows as people_flows
 from havens.people import importing, occupancy, service
 from havens.people.crypto import FieldCipher
 from havens.people.schemas import (
@@ -128,9 +129,9 @@ def site_occupancy(site_id: ObjectId, db: DbSession, actor: CurrentPrincipal,
     return occupancy.site_occupancy(db, actor=actor, site_id=site_id, on=on)
 
 
-@router.get("/people/flows", response_model=occupancy.Flows)
+@router.get("/people/flows", response_model=people_flows.Flows)
 def flows(db: DbSession, actor: CurrentPrincipal, start: dt.date, end: dt.date,
-          zone_id: int | None = None, site_id: int | None = None) -> occupancy.Flows:
+          zone_id: int | None = None, site_id: int | None = None) -> people_flows.Flows:
     """Arrivals, departures by destination and relocations per day."""
-    return occupancy.flows(db, actor=actor, start=start, end=end, zone_id=zone_id,
-                           site_id=site_id)
+    return people_flows.count_flows(db, actor=actor, start=start, end=end, zone_id=zone_id,
+                                    site_id=site_id)

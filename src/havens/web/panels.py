@@ -50,12 +50,13 @@ def registered_population(db: Session, *, actor: Principal, zone: Zone,
 
 def flows_chart(db: Session, *, actor: Principal, zone: Zone, gettext: Any, days: int = 30
                 ) -> dict[str, Any] | None:
-    from havens.people import occupancy
+    from havens.people import flows as people_flows
 
     end = dt.date.today()
     try:
-        result = occupancy.flows(db, actor=actor, start=end - dt.timedelta(days=days - 1),
-                                 end=end, zone_id=zone.id)
+        result = people_flows.count_flows(db, actor=actor,
+                                          start=end - dt.timedelta(days=days - 1), end=end,
+                                          zone_id=zone.id)
     except HavensError:
         return None
     labels = [d.day.strftime("%d/%m") for d in result.days]
@@ -121,6 +122,7 @@ def safety(db: Session, *, actor: Principal, zone: Zone) -> dict[str, Any]:
 def overview(db: Session, *, actor: Principal, zones: list[Zone]) -> dict[str, Any]:
     """Totals for the first page: zones by status, people present, movements in the last
     30 days (departures abroad apart), incidents, and each zone's safety status."""
+    from havens.people import flows as people_flows
     from havens.people import occupancy
     from havens.safety import service as safety_service
 
@@ -135,7 +137,8 @@ def overview(db: Session, *, actor: Principal, zones: list[Zone]) -> dict[str, A
     present = sum(v for v in by_zone.values() if isinstance(v, int))
     for zone in zones:
         try:
-            moved = occupancy.flows(db, actor=actor, start=start, end=end, zone_id=zone.id)
+            moved = people_flows.count_flows(db, actor=actor, start=start, end=end,
+                                             zone_id=zone.id)
         except HavensError:
             continue
         totals = moved.totals
