@@ -58,7 +58,12 @@ Count = int | str
 
 
 class Population(BaseModel):
-    """Present population: ``by_sex_age[sex][age group]``, totals and households."""
+    """Present population: ``by_sex_age[sex][age group]``, totals and households.
+
+    A count is a number, ``"<5"`` (1 to 4, withheld), ``"x"`` (5 or more, withheld so that a
+    ``"<5"`` cannot be worked out) or ``"shared"`` (a site shared with other organisations,
+    not broken down for this caller).
+    """
 
     by_sex_age: dict[str, dict[str, Count]]
     female: Count
