@@ -8,7 +8,9 @@ is audited with the linear program of ``tests/interop/test_disclosure.py``.
 from __future__ import annotations
 
 import datetime as dt
+import random
 
+import pytest
 from sqlalchemy.orm import Session
 
 from havens.interop.disclosure import COMPLEMENT, SUPPRESSED, Protected, protect
@@ -148,3 +150,57 @@ def test_own_counts_are_shown_and_other_organisations_small_counts_withheld(
                                     end=arrived, zone_id=world.zone.id).totals.arrivals == 21
     present = occupancy.zones_present(db, actor=world.p(world.coordinator))
     assert present[world.zone.id] == 21
+
+
+def _truthful(shown: object, truth: int) -> bool:
+    """A published figure agrees with the truth: the number itself, or a mark true of it."""
+    if isinstance(shown, int):
+        return shown == truth
+    return {SUPPRESSED: 0 < truth < 5, COMPLEMENT: truth >= 5,
+            occupancy.SHARED: True}[str(shown)]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_shared_sites_are_protected_on_random_zones(seed: int) -> None:
+    """Zones of own and shared sites at random: every figure shown is true, and no "<5" can be
+    pinned down from the people table or the households column (linear programming)."""
+    rnd = random.Random(seed)
+    sites = list(range(1, rnd.randint(3, 30)))
+    counts, own = occupancy._Counts(), occupancy._Counts()
+    truth: dict[int, list[int]] = {}
+    for site in sites:
+        others_here = rnd.random() < 0.6
+        cells = []
+        for key in occupancy._SEX_AGE:
+            mine = rnd.choice([0, 0, 1, 2, 3, 6, 12])
+            theirs = rnd.choice([0, 0, 0, 1, 2, 4, 7]) if others_here else 0
+            cells.append(mine + theirs)
+            if mine + theirs:
+                counts.people[site][key], own.people[site][key] = mine + theirs, mine
+        truth[site] = cells
+        homes = rnd.randint(0, 3)
+        counts.households[site] = homes + (rnd.randint(1, 3) if others_here else 0)
+        own.households[site] = homes
+    rows, total, _withheld = occupancy._protect_shared(sites, counts, own)
+
+    zone_cells = [sum(truth[s][c] for s in sites) for c in range(len(occupancy._SEX_AGE))]
+    for population, cells, homes in (
+            *((rows[n], truth[s], counts.households[s]) for n, s in enumerate(sites)),
+            (total, zone_cells, sum(counts.households.values()))):
+        shown = [population.by_sex_age[sex][label] for sex, label in occupancy._SEX_AGE]
+        assert all(map(_truthful, shown, cells))
+        assert _truthful(population.individuals, sum(cells))
+        assert _truthful(population.households, homes)
+    people = Protected(
+        cells=[[p.by_sex_age[s][g] for s, g in occupancy._SEX_AGE] for p in rows],
+        row_totals=[p.individuals for p in rows],
+        column_totals=[total.by_sex_age[s][g] for s, g in occupancy._SEX_AGE],
+        total=total.individuals, primary=0, secondary=0,
+        group_totals=[[p.male, p.female] for p in rows],
+        group_column_totals=[total.male, total.female])
+    assert recoverable(people, occupancy._SEX_GROUPS) == []
+    homes_column = Protected(cells=[[p.households] for p in rows],
+                             row_totals=[p.households for p in rows],
+                             column_totals=[total.households], total=total.households,
+                             primary=0, secondary=0, group_totals=[[] for _ in rows])
+    assert recoverable(homes_column) == []
