@@ -126,6 +126,7 @@ def reference_problems(db: Session, raws: list[dict[str, str]], *, default_site:
         select(AdminArea.pcode, AdminArea.level))}
     first_of: dict[str, tuple[int, records.CheckedRow]] = {}
     head_of: dict[str, int] = {}
+    eligible: list[records.CheckedRow] = []
     row_of_key: dict[str, int] = {}
     for number, row in checked:
         if row.row_key:
@@ -142,6 +143,7 @@ def reference_problems(db: Session, raws: list[dict[str, str]], *, default_site:
                                                  f"P-code (level {levels[pcode]})"))
         if not row.household_ref or row.problems:
             continue
+        eligible.append(row)
         first_number, first = first_of.setdefault(row.household_ref, (number, row))
         for name in _SHARED:
             if row.household[name] != first.household[name] and row.household[name]:
@@ -154,6 +156,15 @@ def reference_problems(db: Session, raws: list[dict[str, str]], *, default_site:
                                                      f"{head_of[row.household_ref]})"))
             else:
                 head_of[row.household_ref] = number
+    # A household none of whose rows is the head, nor could be (a relationship unread).
+    kin = [row.member["relationship"] for _number, row in checked]
+    refs = [row.household_ref for _number, row in checked]
+    headless = set(refs) - {r for r, k in zip(refs, kin, strict=True)
+                            if k in (Relationship.head, None)}
+    for row in eligible:
+        if row.household_ref in headless:
+            row.problems.append(("relationship", f"household {row.household_ref} has no head: "
+                                                 "one member's relationship is head"))
     return [(number, column, reason) for number, row in checked
             for column, reason in row.problems]
 

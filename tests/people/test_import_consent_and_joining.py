@@ -298,3 +298,21 @@ def test_a_mapping_file_that_is_not_utf8_or_too_deep_is_refused(
         with pytest.raises(ValidationFailed) as refused:
             run(db, world, cipher, data, "m.csv", mapping=mapping)  # type: ignore[arg-type]
         assert refused.value.field == "mapping" and reason in refused.value.message
+
+
+def test_a_new_household_needs_its_head(db: Session, world: World,
+                                        cipher: FieldCipher) -> None:
+    site = world.sites[0].code
+    unread = member("N-2", "hed", "خالد", site)  # the head, mistyped: its own problem only
+    report = run(db, world, cipher, as_csv([
+        member("N-1", "child", "سارة", site), member("N-1", "child", "عمر", site),
+        unread, member("N-2", "child", "ليلى", site),
+        member("N-3", "head", "أحمد", site), member("N-3", "child", "علي", site)]), "n.csv")
+    assert [(row, column) for row, column, _reason in problems(report)] == [
+        (2, "relationship"), (3, "relationship"), (4, "relationship")]
+    assert problems(report)[0][2] == "household N-1 has no head: one member's relationship " \
+                                     "is head"
+    skipped = run(db, world, cipher, as_csv([
+        member("N-1", "child", "سارة", site), member("N-3", "head", "أحمد", site)]), "n2.csv",
+        skip_invalid=True)
+    assert skipped.skipped_rows == [2] and skipped.households_created == 1

@@ -253,7 +253,7 @@ def check_file(db: Session, batch: CheckedColumns, numbers: list[int], *,
     row repeated exactly, unknown or closed site and unknown P-code, a household the
     organisation registered before that the row cannot join (see ``_joining_problems``),
     then (for rows without problems so far) household fields that differ from the
-    household's first row, and a second head.
+    household's first row, a second head, and a new household whose rows name no head.
     """
     problems = batch.problems
     refs, households, keys = batch.refs, batch.households, batch.row_keys
@@ -280,7 +280,7 @@ def check_file(db: Session, batch: CheckedColumns, numbers: list[int], *,
     if faults:
         for index in compress(rows, map(faults.__contains__, map(id, households))):
             problems.setdefault(index, []).extend(faults[id(households[index])])
-    _joining_problems(db, batch, numbers, organisation_id=organisation_id)
+    registered = _joining_problems(db, batch, numbers, organisation_id=organisation_id)
 
     eligible = list(filterfalse(problems.__contains__, rows))
     eligible_refs = list(map(refs.__getitem__, eligible))
@@ -301,24 +301,33 @@ def check_file(db: Session, batch: CheckedColumns, numbers: list[int], *,
     for index in compress(heads, map(ne, map(head_of.__getitem__, head_refs), heads)):
         add(index, "relationship", f"household {refs[index]} already has a head "
                                    f"(row {numbers[head_of[refs[index]]]})")
+
+    # A new household needs its head. A row whose relationship could not be read may be the
+    # head: its household is left to that row's own problem.
+    headed = {refs[index] for index in rows if kin[index] is Relationship.head}
+    unread = {refs[index] for index in rows if kin[index] is None}
+    headless = set(refs) - headed - unread - registered
+    for index in compress(eligible, map(headless.__contains__, map(refs.__getitem__, eligible))):
+        add(index, "relationship", f"household {refs[index]} has no head: one member's "
+                                   "relationship is head")
     return sites
 
 
 def _joining_problems(db: Session, batch: CheckedColumns, numbers: list[int], *,
-                      organisation_id: int) -> None:
+                      organisation_id: int) -> set[str]:
     """Rows that would join a household the organisation registered before, and may not.
 
     A later export of the same form brings new members of households already registered;
     they join them. A row may not join one at another site (a move is recorded, not
     imported), one no longer present, one merged into another registration, or bring a
-    second head.
+    second head. Returns the households' refs that are registered already.
     """
     problems, refs = batch.problems, batch.refs
     new_rows = [index for index in range(len(batch)) if index not in problems]
     known = known_households(db, organisation_id=organisation_id,
                              refs=list({refs[index] for index in new_rows}))
     if not known:
-        return
+        return set()
     kin = batch.members["relationship"]
     for index in new_rows:
         household = known.get(refs[index])
@@ -340,6 +349,7 @@ def _joining_problems(db: Session, batch: CheckedColumns, numbers: list[int], *,
         else:
             continue
         problems.setdefault(index, []).extend(found)
+    return set(known)
 
 
 def _first_rows(keys: Sequence[str], rows: Sequence[int]) -> dict[str, int]:
