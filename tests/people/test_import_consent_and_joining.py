@@ -316,3 +316,17 @@ def test_a_new_household_needs_its_head(db: Session, world: World,
         member("N-1", "child", "سارة", site), member("N-3", "head", "أحمد", site)]), "n2.csv",
         skip_invalid=True)
     assert skipped.skipped_rows == [2] and skipped.households_created == 1
+
+
+def test_an_upload_is_checked_the_same_way_for_the_api_and_the_page(world: World) -> None:
+    actor = world.p(world.registrar)
+    csv_data = as_csv([member("U-1", "head", "أحمد", world.sites[0].code)])
+    importing.check_upload_for_import(actor, "f.csv", csv_data, max_bytes=10_000, mapping=b"{}")
+    with pytest.raises(ValidationFailed) as too_big:
+        importing.check_upload_for_import(actor, "f.csv", csv_data, max_bytes=10,
+                                          mapping=None)
+    assert too_big.value.field == "file"
+    with pytest.raises(ValidationFailed) as long_mapping:
+        importing.check_upload_for_import(actor, "f.csv", csv_data, max_bytes=10_000,
+                                          mapping=b" " * (importing.MAX_MAPPING_BYTES + 1))
+    assert long_mapping.value.field == "mapping"

@@ -265,8 +265,7 @@ def import_(
 @app.command("template")
 def template(hxl: bool = typer.Option(False, help="Add a row of HXL hashtags")) -> None:
     """Write the import template (canonical columns) as CSV to standard output."""
-    from havens.people.records import COLUMNS
-    from havens.people.tabular import HXL_TAGS
+    from havens.people.records import COLUMNS, HXL_TAGS
 
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(list(COLUMNS))

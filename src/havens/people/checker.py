@@ -12,7 +12,6 @@ from collections.abc import Callable
 from operator import itemgetter
 from typing import Any
 
-from havens.people.crypto import normalise_document, normalise_phone
 from havens.people.fields import (
     DOCUMENT_TYPES,
     HOUSEHOLD_CELLS,
@@ -22,14 +21,17 @@ from havens.people.fields import (
     text_of,
 )
 from havens.people.rules import (
+    DOCUMENT_WITHOUT_TYPE,
     BirthResult,
     HouseholdResult,
     KindResult,
     PartResult,
     check_birth,
+    check_document,
     check_household,
     check_kind,
     check_name_part,
+    check_phone,
     needs_of,
 )
 
@@ -107,15 +109,13 @@ class RowChecker:
         self._names(get, member, problems)
         self._person(get, member, problems)
 
-        phone = get("phone", "")
-        phone_norm = normalise_phone(phone) if phone else None
-        if phone and not 6 <= len(phone_norm.lstrip("+")) <= 15:  # type: ignore[union-attr]
-            problems.append(("phone", "needs 6 to 15 digits"))
+        phone_norm, found = check_phone(get("phone", ""))
+        problems += found
         doc_type_text = get("document_type", "")
         if doc_type_text:
             doc_type_text = doc_type_text.lower().replace(" ", "_")
         document = get("document_number", "")
-        doc_norm = normalise_document(document) if document else None
+        doc_norm, document_problems = check_document(document)
         member["document_type"] = None
         if doc_type_text:
             doc_type = DOCUMENT_TYPES.get(doc_type_text)
@@ -124,10 +124,9 @@ class RowChecker:
                                  + ", ".join(DOCUMENT_TYPES)))
             else:
                 member["document_type"] = doc_type
-        if document and not doc_norm:
-            problems.append(("document_number", "holds no letters or digits"))
+        problems += document_problems
         if document and not doc_type_text:
-            problems.append(("document_type", "is required with a document number"))
+            problems.append(DOCUMENT_WITHOUT_TYPE)
 
         row = CheckedRow(household_ref=ref, household=household, member=member,
                          phone=phone_norm, document_number=doc_norm, problems=problems)

@@ -29,7 +29,7 @@ from havens.people.fields import (
     text_of,
 )
 from havens.people.models import DocumentType
-from havens.people.rules import check_birth, check_kind, check_name_part, needs_of
+from havens.people.rules import check_birth, check_kind, check_name_part, needs_of, phone_fits
 
 
 @dataclass
@@ -189,7 +189,7 @@ def check_columns(checker: RowChecker, cells: dict[str, list[str]]) -> CheckedCo
     phone_cells = column("phone")
     normalised = {text: normalise_phone(text) for text in set(phone_cells) if text}
     _flag(suspect, phone_cells, {text for text, phone in normalised.items()
-                                 if not 6 <= len(phone.lstrip("+")) <= 15})
+                                 if not phone_fits(phone)})
     phones: dict[str, str | None] = {"": None, **normalised}
 
     number_cells, type_cells = column("document_number"), column("document_type")

@@ -51,6 +51,32 @@ EXTRA_COLUMNS: tuple[str, ...] = (
     "birth_year", "dob_estimated",
 )
 
+#: HXL hashtag and attributes -> canonical column. A column matches when it has the tag and at
+#: least these attributes; the most specific match wins. Languages use HXL's +i_ar / +i_en.
+HXL_TAGS: tuple[tuple[str, frozenset[str], str], ...] = (
+    ("#beneficiary", frozenset({"household", "code"}), "household_ref"),
+    ("#loc", frozenset({"code"}), "site_code"),
+    ("#beneficiary", frozenset({"relationship"}), "relationship"),
+    *(("#beneficiary", frozenset({"name", part}), f"{part}_name")
+       for part in ("given", "father", "grandfather", "family")),
+    *(("#beneficiary", frozenset({"name", part, f"i_{lang}"}), f"{part}_name_{lang}")
+       for part in ("given", "father", "grandfather", "family") for lang in ("ar", "en")),
+    ("#beneficiary", frozenset({"sex"}), "sex"),
+    ("#date", frozenset({"birth"}), "date_of_birth"),
+    ("#beneficiary", frozenset({"needs"}), "specific_needs"),
+    ("#adm3", frozenset({"code", "origin"}), "origin_pcode"),
+    ("#loc", frozenset({"name", "origin"}), "origin_locality"),
+    ("#date", frozenset({"displaced"}), "displacement_date"),
+    ("#date", frozenset({"arrival"}), "arrival_date"),
+    ("#contact", frozenset({"phone"}), "phone"),
+    ("#beneficiary", frozenset({"document", "type"}), "document_type"),
+    ("#beneficiary", frozenset({"document", "code"}), "document_number"),
+    ("#beneficiary", frozenset({"consent"}), "consent"),
+    ("#beneficiary", frozenset({"consent", "giver"}), "consent_given_by"),
+    ("#beneficiary", frozenset({"consent", "sharing"}), "consent_sharing"),
+    ("#beneficiary", frozenset({"consent", "purposes"}), "consent_purposes"),
+)
+
 #: Each name part's plain, Arabic and Latin column.
 NAME_COLUMNS = tuple((p, f"{p}_ar", f"{p}_en") for p in NAME_PARTS)
 

@@ -30,6 +30,8 @@ from havens.database import refresh_statistics
 from havens.exceptions import Conflict, ValidationFailed
 from havens.geo.models import AdminArea
 from havens.orgs.permissions import Principal
+from havens.orgs.ratelimit import IMPORTS
+from havens.orgs.uploads import check_upload
 from havens.people.checker import RowChecker
 from havens.people.columns import CheckedColumns, check_columns
 from havens.people.crypto import FieldCipher, cipher_for
@@ -43,6 +45,8 @@ from havens.zones.models import Site, SiteStatus
 
 #: The kinds of file an import reads (by name; ``orgs.uploads.check_upload`` checks content).
 IMPORT_TYPES = (".csv", ".xlsx", ".xlsm", ".zip")  # .zip: ODK Central/Briefcase CSV exports
+#: A mapping file (JSON of file header -> column) is small: a few hundred headers at most.
+MAX_MAPPING_BYTES = 20_000
 #: on_progress(stage, done, total): stages are "checking" and "writing".
 Progress = Callable[[str, int, int], None]
 
@@ -70,6 +74,18 @@ def _collector_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def check_upload_for_import(actor: Principal, filename: str, data: bytes, *, max_bytes: int,
+                            mapping: bytes | str | None = None) -> None:
+    """An uploaded import before it is read, as the API and the page take it: the caller's
+    rate of imports, the file's size and kind (``orgs.uploads.check_upload``), the mapping's
+    size. ``data`` read up to ``max_bytes + 1``, so that a larger file is told apart."""
+    IMPORTS.check(actor, "import")
+    check_upload(filename, data, allowed=IMPORT_TYPES, max_bytes=max_bytes)
+    if mapping is not None and len(mapping) > MAX_MAPPING_BYTES:
+        raise ValidationFailed(f"The mapping is larger than {MAX_MAPPING_BYTES // 1000} kB.",
+                               field="mapping")
 
 
 def fingerprint(data: bytes) -> str:
@@ -280,7 +296,7 @@ def check_file(db: Session, batch: CheckedColumns, numbers: list[int], *,
     if faults:
         for index in compress(rows, map(faults.__contains__, map(id, households))):
             problems.setdefault(index, []).extend(faults[id(households[index])])
-    registered = _joining_problems(db, batch, numbers, organisation_id=organisation_id)
+    registered = _joining_problems(db, batch, organisation_id=organisation_id)
 
     eligible = list(filterfalse(problems.__contains__, rows))
     eligible_refs = list(map(refs.__getitem__, eligible))
@@ -313,8 +329,8 @@ def check_file(db: Session, batch: CheckedColumns, numbers: list[int], *,
     return sites
 
 
-def _joining_problems(db: Session, batch: CheckedColumns, numbers: list[int], *,
-                      organisation_id: int) -> set[str]:
+def _joining_problems(db: Session, batch: CheckedColumns, *, organisation_id: int
+                      ) -> set[str]:
     """Rows that would join a household the organisation registered before, and may not.
 
     A later export of the same form brings new members of households already registered;

@@ -17,6 +17,7 @@ from havens.people.fields import (
     COLUMNS,
     EXTRA_COLUMNS,
     HOUSEHOLD_FIELDS,
+    HXL_TAGS,
     NAME_PARTS,
     CheckedRow,
     Problems,
@@ -27,7 +28,8 @@ from havens.people.fields import (
 )
 
 __all__ = [
-    "COLUMNS", "EXTRA_COLUMNS", "HOUSEHOLD_FIELDS", "NAME_PARTS", "CheckedColumns", "CheckedRow",
+    "COLUMNS", "EXTRA_COLUMNS", "HOUSEHOLD_FIELDS", "HXL_TAGS", "NAME_PARTS", "CheckedColumns",
+    "CheckedRow",
     "HouseholdCache", "Problems", "RowChecker", "cells_of", "check_columns", "check_row",
     "parse_date", "parse_yes_no", "row_key", "text_of",
 ]

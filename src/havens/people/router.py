@@ -9,8 +9,6 @@ from fastapi import APIRouter, File, Form, Query, UploadFile
 
 from havens.api_types import ObjectId
 from havens.orgs.dependencies import AppSettings, CurrentPrincipal, DbSession
-from havens.orgs.ratelimit import IMPORTS
-from havens.orgs.uploads import check_upload
 from havens.people import flows as people_flows
 from havens.people import importing, occupancy, service
 from havens.people.crypto import FieldCipher
@@ -98,7 +96,7 @@ def import_file(
     file: Annotated[UploadFile, File(description="CSV or XLSX (Kobo/ODK exports welcome)")],
     site_code: Annotated[str | None, Form(max_length=32)] = None,
     skip_invalid: Annotated[bool, Form()] = False,
-    mapping: Annotated[str | None, Form(max_length=20_000,
+    mapping: Annotated[str | None, Form(max_length=importing.MAX_MAPPING_BYTES,
                                         description="JSON: file header -> column")] = None,
     consent_recorded: Annotated[bool, Form(
         description="The registration form recorded every household's consent (for files "
@@ -107,10 +105,10 @@ def import_file(
     """Import a registration file; the report lists every bad row (nothing is written unless
     all rows are valid, or with skip_invalid only the valid ones)."""
     filename = file.filename or "upload"
-    IMPORTS.check(actor, "import")
     max_bytes = settings.max_upload_mb * 1024 * 1024
     data = file.file.read(max_bytes + 1)
-    check_upload(filename, data, allowed=importing.IMPORT_TYPES, max_bytes=max_bytes)
+    importing.check_upload_for_import(actor, filename, data, max_bytes=max_bytes,
+                                      mapping=mapping)
     return importing.import_file(db, actor=actor, data=data, filename=filename,
                                  site_code=site_code, mapping=mapping, skip_invalid=skip_invalid,
                                  cipher=_cipher(settings), consent_recorded=consent_recorded)

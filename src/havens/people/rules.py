@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from havens.people import names
+from havens.people.crypto import normalise_document, normalise_phone
 from havens.people.fields import (
     MIN_BIRTH,
     PURPOSES,
@@ -111,6 +112,31 @@ def _consent(consent: str, sharing: str, purposes_text: str, recorded: bool
     if unknown:
         problems.append(("consent_purposes", f"unknown purpose(s): {', '.join(unknown)}"))
     return shared, tuple(sorted(set(purposes) & PURPOSES)), problems
+
+
+#: A document number given without its type.
+DOCUMENT_WITHOUT_TYPE = ("document_type", "is required with a document number")
+
+
+def phone_fits(phone: str) -> bool:
+    """A normalised phone number has 6 to 15 digits (15: the longest E.164 number)."""
+    return 6 <= len(phone.lstrip("+")) <= 15
+
+
+def check_phone(text: str) -> tuple[str | None, Problems]:
+    """A phone cell normalised (``crypto.normalise_phone``), and its problem."""
+    if not text:
+        return None, []
+    phone = normalise_phone(text)
+    return phone, [] if phone_fits(phone) else [("phone", "needs 6 to 15 digits")]
+
+
+def check_document(text: str) -> tuple[str | None, Problems]:
+    """A document number normalised (``crypto.normalise_document``), and its problem."""
+    if not text:
+        return None, []
+    number = normalise_document(text)
+    return number, [] if number else [("document_number", "holds no letters or digits")]
 
 
 def check_name_part(part: str, plain: str, ar: str, en: str) -> PartResult:

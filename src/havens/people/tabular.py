@@ -6,7 +6,7 @@ the row number a spreadsheet would show (the header is row 1): as columns of str
 recognised by:
 
 1. an explicit mapping (file header -> canonical name), when given;
-2. HXL hashtags in the header row or in the row under it (``HXL_TAGS``);
+2. HXL hashtags in the header row or in the row under it (``fields.HXL_TAGS``);
 3. the header itself, without Kobo/ODK group prefixes (``household/member/given_name``,
    ODK Central's ``household-member-given_name``), case and spacing, or a known alias.
 
@@ -29,7 +29,7 @@ from typing import Any
 
 from havens.exceptions import ValidationFailed
 from havens.people.columns import cells_of
-from havens.people.fields import COLUMNS, EXTRA_COLUMNS, text_of
+from havens.people.fields import COLUMNS, EXTRA_COLUMNS, HXL_TAGS, text_of
 from havens.people.odk_zip import csv_members
 
 KNOWN_COLUMNS: frozenset[str] = frozenset(COLUMNS) | frozenset(EXTRA_COLUMNS)
@@ -43,31 +43,6 @@ ALIASES: dict[str, str] = {
     "first_name": "given_name", "surname": "family_name", "last_name": "family_name",
 }
 
-#: HXL hashtag and attributes -> canonical column. A column matches when it has the tag and at
-#: least these attributes; the most specific match wins. Languages use HXL's +i_ar / +i_en.
-HXL_TAGS: tuple[tuple[str, frozenset[str], str], ...] = (
-    ("#beneficiary", frozenset({"household", "code"}), "household_ref"),
-    ("#loc", frozenset({"code"}), "site_code"),
-    ("#beneficiary", frozenset({"relationship"}), "relationship"),
-    *(("#beneficiary", frozenset({"name", part}), f"{part}_name")
-       for part in ("given", "father", "grandfather", "family")),
-    *(("#beneficiary", frozenset({"name", part, f"i_{lang}"}), f"{part}_name_{lang}")
-       for part in ("given", "father", "grandfather", "family") for lang in ("ar", "en")),
-    ("#beneficiary", frozenset({"sex"}), "sex"),
-    ("#date", frozenset({"birth"}), "date_of_birth"),
-    ("#beneficiary", frozenset({"needs"}), "specific_needs"),
-    ("#adm3", frozenset({"code", "origin"}), "origin_pcode"),
-    ("#loc", frozenset({"name", "origin"}), "origin_locality"),
-    ("#date", frozenset({"displaced"}), "displacement_date"),
-    ("#date", frozenset({"arrival"}), "arrival_date"),
-    ("#contact", frozenset({"phone"}), "phone"),
-    ("#beneficiary", frozenset({"document", "type"}), "document_type"),
-    ("#beneficiary", frozenset({"document", "code"}), "document_number"),
-    ("#beneficiary", frozenset({"consent"}), "consent"),
-    ("#beneficiary", frozenset({"consent", "giver"}), "consent_given_by"),
-    ("#beneficiary", frozenset({"consent", "sharing"}), "consent_sharing"),
-    ("#beneficiary", frozenset({"consent", "purposes"}), "consent_purposes"),
-)
 #: A Kobo/ODK submission's ids as ``header_key`` gives them (``meta/instanceID``: ``instanceid``),
 #: in order of preference: ODK's KEY names the submission across its edits, while each edit
 #: gets a new instanceID (a household edited in Central must not come back as a new one).

@@ -21,11 +21,18 @@ from havens.exceptions import NotFound, ValidationFailed
 from havens.geo import service as geo_service
 from havens.orgs.permissions import Principal, require
 from havens.people.access import entitled_household, personal_organisation
-from havens.people.crypto import FieldCipher, cipher_for, normalise_document, normalise_phone
+from havens.people.crypto import FieldCipher, cipher_for
 from havens.people.merges import household_reads, individual_merged_into, not_merged
 from havens.people.models import DocumentType, Household, Individual, Relationship
 from havens.people.records import NAME_PARTS, Problems
-from havens.people.rules import check_birth, check_household, check_name_part
+from havens.people.rules import (
+    DOCUMENT_WITHOUT_TYPE,
+    check_birth,
+    check_document,
+    check_household,
+    check_name_part,
+    check_phone,
+)
 from havens.people.schemas import (
     HouseholdRead,
     HouseholdUpdate,
@@ -189,20 +196,17 @@ def _secret_values(person: Individual, changes: dict[str, Any],
     problems: Problems = []
     secrets: dict[str, str | None] = {}
     if "phone" in changes:
-        phone = _text(changes["phone"])
-        secrets["phone"] = normalised = normalise_phone(phone) if phone else None
-        if normalised is not None and not 6 <= len(normalised.lstrip("+")) <= 15:
-            problems.append(("phone", "needs 6 to 15 digits"))
+        secrets["phone"], found = check_phone(_text(changes["phone"]) or "")
+        problems += found
     if "document_number" in changes:
-        number = _text(changes["document_number"])
-        secrets["document_number"] = normalise_document(number) if number else None
-        if number and not secrets["document_number"]:
-            problems.append(("document_number", "holds no letters or digits"))
+        secrets["document_number"], found = check_document(
+            _text(changes["document_number"]) or "")
+        problems += found
     has_number = (secrets["document_number"] is not None if "document_number" in secrets
                   else person.document_number_enc is not None)
     if has_number and document_type is None and (
             "document_number" in changes or "document_type" in changes):
-        problems.append(("document_type", "is required with a document number"))
+        problems.append(DOCUMENT_WITHOUT_TYPE)
     _refuse(problems)
     return secrets
 

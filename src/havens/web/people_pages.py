@@ -19,12 +19,10 @@ from starlette.datastructures import UploadFile
 from havens.exceptions import HavensError, ValidationFailed
 from havens.orgs.dependencies import AppSettings, DbSession
 from havens.orgs.permissions import Principal, can
-from havens.orgs.ratelimit import IMPORTS
-from havens.orgs.uploads import check_upload
 from havens.people import occupancy
 from havens.people import service as people_service
 from havens.people.crypto import cipher_for
-from havens.people.importing import IMPORT_TYPES, import_file
+from havens.people.importing import MAX_MAPPING_BYTES, check_upload_for_import, import_file
 from havens.people.models import ConsentPurpose, DestinationType, DocumentType, Relationship, Sex
 from havens.people.schemas import DepartRequest, HouseholdCreate, MoveRequest
 from havens.people.specific_needs import SPECIFIC_NEEDS
@@ -32,8 +30,6 @@ from havens.web.pages import PagePrincipal
 from havens.web.templating import render
 from havens.zones import service as zone_service
 from havens.zones import sites as site_service
-
-_MAX_MAPPING_BYTES = 20_000  # as the API's mapping field
 
 router = APIRouter()
 
@@ -218,17 +214,13 @@ async def import_submit(request: Request, principal: PagePrincipal, db: DbSessio
     if not isinstance(upload, UploadFile) or not upload.filename:
         raise ValidationFailed("Choose a CSV or XLSX file.", field="file")
     name = upload.filename
-    # The same limits as the API's import: rate, size, and a file that is what it says.
-    IMPORTS.check(principal, "import")
     max_bytes = settings.max_upload_mb * 1024 * 1024
     data = await upload.read(max_bytes + 1)
-    check_upload(name, data, allowed=IMPORT_TYPES, max_bytes=max_bytes)
     mapping_upload = form.get("mapping")
     mapping = None
     if isinstance(mapping_upload, UploadFile) and mapping_upload.filename:
-        mapping = await mapping_upload.read(_MAX_MAPPING_BYTES + 1)
-        if len(mapping) > _MAX_MAPPING_BYTES:
-            raise ValidationFailed("The mapping file is larger than 20 kB.", field="mapping")
+        mapping = await mapping_upload.read(MAX_MAPPING_BYTES + 1)
+    check_upload_for_import(principal, name, data, max_bytes=max_bytes, mapping=mapping)
     report = import_file(db, actor=principal, data=data, filename=name,
                          site_code=str(form.get("site_code") or "") or None,
                          skip_invalid=bool(form.get("skip_invalid")), mapping=mapping,
